@@ -47,9 +47,11 @@ class RegionCatalog:
     region: str
     types: tuple[InstanceType, ...]
     _by_name: dict[str, InstanceType] = field(init=False, repr=False, compare=False)
+    _by_folded_name: dict[str, InstanceType] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_name", {t.name: t for t in self.types})
+        object.__setattr__(self, "_by_folded_name", {t.name.casefold(): t for t in reversed(self.types)})
 
     def __iter__(self) -> Iterator[InstanceType]:
         return iter(self.types)
@@ -59,6 +61,15 @@ class RegionCatalog:
 
     def get(self, name: str) -> InstanceType | None:
         return self._by_name.get(name)
+
+    def lookup(self, name: str) -> InstanceType | None:
+        """`get`, falling back to a case-insensitive match (`standard_d2s_v5` finds `Standard_D2s_v5`)."""
+        return self._by_name.get(name) or self._by_folded_name.get(name.casefold())
+
+    def cheapest(self, capacity_type: str = CAPACITY_ON_DEMAND) -> InstanceType | None:
+        """The lowest-priced type offered at `capacity_type` (ties: by name); None if none is offered."""
+        offered = [(price, t.name, t) for t in self.types if (price := t.price(capacity_type)) is not None]
+        return min(offered, key=lambda entry: (entry[0], entry[1]))[2] if offered else None
 
     def filter(
         self,

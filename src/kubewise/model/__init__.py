@@ -1,5 +1,9 @@
 """Domain model: quantities, pods, nodes, PDBs and the cluster snapshot (pure data)."""
 
+from kubewise.model.capacity_type import capacity_type_from_labels
+from kubewise.model.errors import SnapshotLoadError
+from kubewise.model.kube_selectors import MATCH_NOTHING
+from kubewise.model.loading import load_snapshot_from_objects, load_snapshot_from_path
 from kubewise.model.objects import (
     CAPACITY_ON_DEMAND,
     CAPACITY_SPOT,
@@ -27,6 +31,7 @@ __all__ = [
     "CPU",
     "EPHEMERAL_STORAGE",
     "GPU_NVIDIA",
+    "MATCH_NOTHING",
     "MEMORY",
     "PODS",
     "LabelRequirement",
@@ -40,7 +45,11 @@ __all__ = [
     "PodDisruptionBudget",
     "Resources",
     "Snapshot",
+    "SnapshotLoadError",
     "Taint",
     "Toleration",
     "TopologySpreadConstraint",
+    "capacity_type_from_labels",
+    "load_snapshot_from_objects",
+    "load_snapshot_from_path",
 ]

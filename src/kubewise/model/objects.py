@@ -67,7 +67,10 @@ class TopologySpreadConstraint:
 
 @dataclass(frozen=True, slots=True)
 class Pod:
-    """A pod as the scheduler sees it (not hashable: mapping fields). `requests` are the effective (scheduler) requests incl. overhead."""
+    """A pod as the scheduler sees it (not hashable: mapping fields).
+
+    `requests` are the effective (scheduler) requests, overhead included.
+    """
 
     namespace: str
     name: str

@@ -31,8 +31,8 @@ def parse_resource_quantity(resource: str, value: object) -> int:
     if isinstance(value, bool) or value is None:
         raise ValueError(f"invalid quantity {value!r}")
     try:
-        quantity: Decimal = parse_quantity(value)
-    except (ValueError, TypeError, ArithmeticError) as exc:
+        quantity: Decimal = parse_quantity(value)  # type: ignore[no-untyped-call]
+    except (ValueError, TypeError, ArithmeticError) as exc:  # incl. Infinity/NaN overflow
         raise ValueError(f"invalid quantity {value!r}") from exc
     if quantity < 0:
         raise ValueError(f"negative quantity {value!r}")

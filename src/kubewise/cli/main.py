@@ -1,0 +1,35 @@
+"""The `kubewise` command: one Typer app, one module per command group.
+
+Entry point declared in pyproject (`kubewise = kubewise.cli.main:app`).
+"""
+
+from __future__ import annotations
+
+import typer
+
+from kubewise import __version__
+from kubewise.cli.savings import savings
+
+app = typer.Typer(
+    name="kubewise",
+    help="Kubernetes cost optimization: what your cluster costs and the cheapest nodes that run it.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command(name="savings")(savings)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"kubewise {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    """kubewise command line."""

@@ -1,0 +1,345 @@
+"""read_cluster against a local fake Kubernetes API server (http.server on 127.0.0.1, no internet).
+
+kmock 0.8 was tried first but is not usable here: its pytest plugin imports `pytest_asyncio`, which it
+does not declare (installing it breaks every pytest run without pytest-asyncio), and it fails with
+HTTP 500 on `GET /api/v1/namespaces` (its URL parser takes `namespaces` for a namespace segment).
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+import yaml
+
+from kubewise.agent import cluster_reader
+from kubewise.agent.cluster_reader import ClusterReadError, read_cluster
+from kubewise.model import OwnerKind, Resources, load_snapshot_from_objects
+
+NODES = "/api/v1/nodes"
+PODS = "/api/v1/pods"
+PDBS = "/apis/policy/v1/poddisruptionbudgets"
+NAMESPACES = "/api/v1/namespaces"
+
+
+def pod(name: str, cpu: str = "100m") -> dict[str, Any]:
+    return {
+        "metadata": {
+            "name": name,
+            "namespace": "shop",
+            "labels": {"app": "web", "pod-template-hash": "abc12"},
+            "ownerReferences": [
+                {
+                    "apiVersion": "apps/v1",
+                    "kind": "ReplicaSet",
+                    "name": "web-abc12",
+                    "uid": "u",
+                    "controller": True,
+                }
+            ],
+            "creationTimestamp": "2024-05-01T10:00:00Z",
+        },
+        "spec": {
+            "nodeName": "n1",
+            "containers": [
+                {"name": "web", "image": "web:1", "resources": {"requests": {"cpu": cpu, "memory": "1Gi"}}}
+            ],
+            "initContainers": [
+                {
+                    "name": "proxy",
+                    "image": "p:1",
+                    "restartPolicy": "Always",
+                    "resources": {"requests": {"cpu": "50m"}},
+                }
+            ],
+            "volumes": [{"name": "tmp", "emptyDir": {}}],
+        },
+        "status": {"phase": "Running"},
+    }
+
+
+class FakeApi:
+    """Serves list endpoints with limit/continue pagination; records every request."""
+
+    def __init__(self) -> None:
+        self.objects: dict[str, list[dict[str, Any]]] = {
+            NODES: [
+                {
+                    "metadata": {"name": "n1", "labels": {"karpenter.sh/capacity-type": "spot"}},
+                    "spec": {"providerID": "aws:///us-east-1a/i-0abc"},
+                    "status": {
+                        "capacity": {"cpu": "4", "memory": "16Gi", "pods": "110"},
+                        "allocatable": {"cpu": "3920m", "memory": "15Gi", "pods": "110"},
+                    },
+                }
+            ],
+            PODS: [pod(f"web-abc12-{i}") for i in range(5)],
+            PDBS: [
+                {
+                    "metadata": {"name": "web", "namespace": "shop"},
+                    "spec": {"minAvailable": 2, "selector": {"matchLabels": {"app": "web"}}},
+                    "status": {
+                        "disruptionsAllowed": 3,
+                        "currentHealthy": 5,
+                        "desiredHealthy": 2,
+                        "expectedPods": 5,
+                    },
+                }
+            ],
+            NAMESPACES: [{"metadata": {"name": "shop", "labels": {"team": "a"}}}],
+        }
+        self.failures: dict[str, tuple[int, dict[str, Any]]] = {}
+        self.expire_continue_once: set[str] = set()
+        self.requests: list[tuple[str, str, dict[str, list[str]]]] = []
+        self.token = "secret-token"
+
+    def respond(self, handler: BaseHTTPRequestHandler) -> tuple[int, dict[str, Any]]:
+        url = urlparse(handler.path)
+        query = parse_qs(url.query)
+        self.requests.append((handler.command, url.path, query))
+        if handler.headers.get("Authorization") != f"Bearer {self.token}":
+            return 401, status(401, "Unauthorized", "Unauthorized")
+        if url.path in self.failures:
+            return self.failures[url.path]
+        if url.path not in self.objects:
+            return 404, status(404, "NotFound", "the server could not find the requested resource")
+        start = int(query.get("continue", ["0"])[0])
+        if start and url.path in self.expire_continue_once:
+            self.expire_continue_once.discard(url.path)
+            return 410, status(410, "Expired", "The provided continue parameter is too old")
+        limit = int(query["limit"][0])
+        items = self.objects[url.path][start : start + limit]
+        more = start + limit < len(self.objects[url.path])
+        metadata = {"resourceVersion": "42", **({"continue": str(start + limit)} if more else {})}
+        kind = {
+            NODES: "NodeList",
+            PODS: "PodList",
+            PDBS: "PodDisruptionBudgetList",
+            NAMESPACES: "NamespaceList",
+        }
+        return 200, {"kind": kind[url.path], "apiVersion": "v1", "metadata": metadata, "items": items}
+
+
+def status(code: int, reason: str, message: str) -> dict[str, Any]:
+    return {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "status": "Failure",
+        "code": code,
+        "reason": reason,
+        "message": message,
+    }
+
+
+@pytest.fixture
+def api() -> Iterator[tuple[FakeApi, str]]:
+    fake = FakeApi()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            code, body = fake.respond(self)
+            data = json.dumps(body).encode()
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_POST = do_PUT = do_PATCH = do_DELETE = do_GET  # recorded, so tests can assert read-only
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield fake, f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def kubeconfig(api: tuple[FakeApi, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    fake, url = api
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "current-context": "fake",
+        "clusters": [
+            {"name": "fake", "cluster": {"server": url}},
+            {"name": "dead", "cluster": {"server": f"http://127.0.0.1:{closed_port()}"}},
+        ],
+        "users": [{"name": "me", "user": {"token": fake.token}}, {"name": "stale", "user": {"token": "old"}}],
+        "contexts": [
+            {"name": "fake", "context": {"cluster": "fake", "user": "me"}},
+            {"name": "dead", "context": {"cluster": "dead", "user": "me"}},
+            {"name": "stale", "context": {"cluster": "fake", "user": "stale"}},
+        ],
+    }
+    path = tmp_path / "kubeconfig"
+    path.write_text(yaml.safe_dump(config))
+    monkeypatch.setenv("KUBECONFIG", str(path))
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    return str(path)
+
+
+def test_reads_everything_and_the_loader_parses_it(api: tuple[FakeApi, str], kubeconfig: str) -> None:
+    objects = read_cluster("fake", kubeconfig)
+    assert [o["kind"] for o in objects] == ["Node"] + ["Pod"] * 5 + ["PodDisruptionBudget", "Namespace"]
+    assert objects[-2]["apiVersion"] == "policy/v1"
+    snap = load_snapshot_from_objects(objects)
+    assert snap.nodes[0].allocatable == Resources({"cpu": 3920, "memory": 15 * 1024**3, "pods": 110})
+    assert (snap.nodes[0].capacity_type, snap.nodes[0].zone) == ("spot", "us-east-1a")
+    web = snap.pods[0]
+    assert web.requests == Resources({"cpu": 150, "memory": 1024**3, "pods": 1})
+    assert (web.owner_kind, web.owner_name, web.has_local_storage) == (OwnerKind.DEPLOYMENT, "web", True)
+    assert (snap.pdbs[0].min_available, snap.pdbs[0].disruptions_allowed) == (2, 3)
+    assert snap.namespace_labels == {"shop": {"team": "a"}}
+
+
+def test_only_paginated_list_calls(
+    api: tuple[FakeApi, str], kubeconfig: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake, _ = api
+    monkeypatch.setattr(cluster_reader, "PAGE_SIZE", 2)
+    objects = read_cluster(None)  # current context from $KUBECONFIG
+    assert len([o for o in objects if o["kind"] == "Pod"]) == 5
+    assert {method for method, _, _ in fake.requests} == {"GET"}
+    pod_requests = [q for _, path, q in fake.requests if path == PODS]
+    assert [q.get("continue") for q in pod_requests] == [None, ["2"], ["4"]]
+    assert all(q["limit"] == ["2"] for q in pod_requests)
+    assert all("watch" not in q for _, _, q in fake.requests)
+
+
+def test_default_page_size_is_500(api: tuple[FakeApi, str], kubeconfig: str) -> None:
+    fake, _ = api
+    read_cluster("fake", kubeconfig)
+    assert {q["limit"][0] for _, _, q in fake.requests} == {"500"}
+
+
+def test_expired_continue_token_restarts_the_listing(
+    api: tuple[FakeApi, str], kubeconfig: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake, _ = api
+    monkeypatch.setattr(cluster_reader, "PAGE_SIZE", 2)
+    fake.expire_continue_once.add(PODS)
+    objects = read_cluster("fake", kubeconfig)
+    assert [o["metadata"]["name"] for o in objects if o["kind"] == "Pod"] == [
+        f"web-abc12-{i}" for i in range(5)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("path", "code", "expected"),
+    [
+        (
+            PODS,
+            403,
+            "cannot list pods: forbidden (403) — "
+            "the kubeconfig user needs get/list on pods in all namespaces",
+        ),
+        (
+            NODES,
+            403,
+            "cannot list nodes: forbidden (403) — "
+            "the kubeconfig user needs get/list on nodes (cluster-scoped)",
+        ),
+        (
+            PDBS,
+            404,
+            "cannot list poddisruptionbudgets: not found (404) — the API server does not serve "
+            "policy/v1 poddisruptionbudgets; Kubernetes >= 1.21 is needed",
+        ),
+        (
+            NAMESPACES,
+            500,
+            "cannot list namespaces: HTTP 500 from the API server: etcd is sad — retry, "
+            "or check the API server",
+        ),
+    ],
+)
+def test_api_errors(api: tuple[FakeApi, str], kubeconfig: str, path: str, code: int, expected: str) -> None:
+    fake, _ = api
+    fake.failures[path] = (code, status(code, "X", "etcd is sad"))
+    with pytest.raises(ClusterReadError) as info:
+        read_cluster("fake", kubeconfig)
+    assert str(info.value) == expected
+
+
+def test_unauthorized(api: tuple[FakeApi, str], kubeconfig: str) -> None:
+    with pytest.raises(ClusterReadError) as info:
+        read_cluster("stale", kubeconfig)
+    assert str(info.value) == (
+        "cannot list nodes: unauthorized (401) — the kubeconfig credentials were rejected; "
+        "refresh them (log in again or renew the token)"
+    )
+
+
+def test_connection_refused(kubeconfig: str) -> None:
+    with pytest.raises(ClusterReadError) as info:
+        read_cluster("dead", kubeconfig)
+    message = str(info.value)
+    assert message.startswith("cannot list nodes: cannot reach the API server at http://127.0.0.1:")
+    assert "check that the cluster is up and reachable" in message
+    assert "\n" not in message
+
+
+def test_not_a_kubernetes_api(api: tuple[FakeApi, str], kubeconfig: str) -> None:
+    fake, _ = api
+    fake.objects[NODES] = [{"metadata": {"name": "n1"}, "spec": {"taints": "lots"}}]
+    with pytest.raises(
+        ClusterReadError, match=r"^cannot list nodes: unexpected response from the API server"
+    ):
+        read_cluster("fake", kubeconfig)
+
+
+def test_unknown_context(kubeconfig: str) -> None:
+    with pytest.raises(ClusterReadError) as info:
+        read_cluster("prod", kubeconfig)
+    message = str(info.value)
+    assert message.startswith(f"cannot load context 'prod' from kubeconfig {kubeconfig}: ")
+    assert "prod" in message and message.endswith(
+        "check `kubectl config get-contexts` and pass --context/--kubeconfig"
+    )
+
+
+def test_missing_kubeconfig_file(tmp_path: Path) -> None:
+    with pytest.raises(ClusterReadError) as info:
+        read_cluster(None, str(tmp_path / "nope"))
+    assert str(info.value).startswith(
+        f"cannot load kubeconfig: no file at {tmp_path / 'nope'} — pass --kubeconfig"
+    )
+
+
+def test_no_kubeconfig_anywhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "absent"))
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    with pytest.raises(ClusterReadError, match=r"^cannot load kubeconfig: no file at"):
+        read_cluster(None)
+
+
+def test_malformed_kubeconfig(tmp_path: Path) -> None:
+    path = tmp_path / "config"
+    path.write_text("clusters: [unclosed\n")
+    with pytest.raises(ClusterReadError, match=r"^cannot load the current context from kubeconfig"):
+        read_cluster(None, str(path))
+
+
+def test_kubeconfig_without_contexts(tmp_path: Path) -> None:
+    path = tmp_path / "config"
+    path.write_text("apiVersion: v1\nkind: Config\nclusters: []\n")
+    with pytest.raises(ClusterReadError, match=r"^cannot load the current context from kubeconfig"):
+        read_cluster(None, str(path))
