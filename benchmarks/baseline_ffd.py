@@ -22,7 +22,7 @@ from kubewise.catalog.allocatable import node_allocatable
 from kubewise.catalog.types import InstanceType, RegionCatalog
 from kubewise.model import CAPACITY_ON_DEMAND, CPU, GPU_NVIDIA, MEMORY, Node, Pod, Resources, Snapshot
 from kubewise.optimizer.node_labels import HOSTNAME_KEY, ZONE_KEYS, new_node_labels
-from kubewise.optimizer.workload import class_signature, split_workload
+from kubewise.optimizer.workload import group_classes, split_workload
 from kubewise.scheduling import static_fit
 
 __all__ = ["BaselinePlan", "plan_ffd"]
@@ -91,7 +91,7 @@ def _pick_type(
     gpu: bool,
 ) -> InstanceType | None:
     """The cheapest type (per normalized resource, or per GPU) that can run every pod of `pods`."""
-    shapes = list({class_signature(p): p for p in pods}.values())
+    shapes = [cls.example for cls in group_classes(pods)]
     # biggest shapes first so that most types are rejected on their first check
     shapes.sort(key=lambda p: (p.requests[GPU_NVIDIA], p.requests[CPU], p.requests[MEMORY]), reverse=True)
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from k8s_objects import container, node_obj, ns_obj, pdb_obj, pod_obj
+from model_k8s_objects import container, node_obj, ns_obj, pdb_obj, pod_obj
 
 from kubewise.model import SnapshotLoadError, load_snapshot_from_objects
 

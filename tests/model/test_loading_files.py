@@ -13,7 +13,7 @@ import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from k8s_objects import node_obj, ns_obj, pdb_obj, pod_obj
+from model_k8s_objects import node_obj, ns_obj, pdb_obj, pod_obj
 
 from kubewise.model import (
     OwnerKind,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from k8s_objects import node_obj
+from model_k8s_objects import node_obj
 
 from kubewise.model import (
     CAPACITY_ON_DEMAND,

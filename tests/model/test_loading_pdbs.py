@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from k8s_objects import node_obj, ns_obj, pdb_obj, pod_obj
+from model_k8s_objects import node_obj, ns_obj, pdb_obj, pod_obj
 
 from kubewise.model import MATCH_NOTHING, LabelSelector, SnapshotLoadError, load_snapshot_from_objects
 
@@ -133,3 +133,14 @@ def test_empty_input_is_an_error() -> None:
         load_snapshot_from_objects([])
     with pytest.raises(SnapshotLoadError, match="no Kubernetes objects found"):
         load_snapshot_from_objects([{"kind": "List", "items": []}])
+
+
+def test_pdb_empty_selector_covers_all_pods_null_selector_none() -> None:
+    from kubewise.model import LabelSelector, PodDisruptionBudget, Resources
+    from kubewise.model import Pod as ModelPod
+    from kubewise.model.kube_selectors import MATCH_NOTHING
+
+    p = ModelPod("ns", "a", Resources({"pods": 1}), labels={"app": "x"})
+    assert PodDisruptionBudget("ns", "all", LabelSelector()).covers(p)
+    assert not PodDisruptionBudget("ns", "none", MATCH_NOTHING).covers(p)
+    assert not PodDisruptionBudget("other", "all", LabelSelector()).covers(p)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from k8s_objects import container, load_pod, pod_obj
+from model_k8s_objects import container, load_pod, pod_obj
 
 from kubewise.model import (
     MATCH_NOTHING,

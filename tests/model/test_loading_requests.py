@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from k8s_objects import container, load_pod, pod_obj
+from model_k8s_objects import container, load_pod, pod_obj
 
 from kubewise.model import Resources
 from kubewise.model.kubectl_pods import aggregate_container_requests

@@ -211,3 +211,12 @@ def test_plan_is_deterministic() -> None:
     assert [(n.name, n.instance_type.name, sorted(p.key for p in n.pods)) for n in a.nodes] == [
         (n.name, n.instance_type.name, sorted(p.key for p in n.pods)) for n in b.nodes
     ]
+
+
+def test_architecture_defaults_to_the_current_nodes() -> None:
+    current = (node("n1", "m.xlarge", 3900, 14),)
+    snap = Snapshot(nodes=current, pods=(pod("web", 3000, 2, app="web", node_name="n1"),))
+    plan = plan_snapshot(snap, small_catalog(), Constraints())
+    assert {n.instance_type.arch for n in plan.nodes} == {"amd64"}  # the cheaper arm type is not assumed
+    arm_ok = plan_snapshot(snap, small_catalog(), Constraints(arch=frozenset({"amd64", "arm64"})))
+    assert {n.instance_type.arch for n in arm_ok.nodes} == {"arm64"}

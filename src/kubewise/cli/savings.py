@@ -95,7 +95,9 @@ def savings(
     exclude_family: list[str] = typer.Option(
         [], "--exclude-family", help="Never these families (repeatable)."
     ),
-    arch: list[str] = typer.Option([], "--arch", help="Only these architectures: amd64, arm64 (repeatable)."),
+    arch: list[str] = typer.Option(
+        [], "--arch", help="Architectures: amd64, arm64 (repeatable; default: the current nodes')."
+    ),
     zone: list[str] = typer.Option(
         [], "--zone", help="Zones new nodes may use (default: the current nodes')."
     ),

@@ -138,12 +138,9 @@ class PodDisruptionBudget:
     disruptions_allowed: int | None = None  # from status, when known
 
     def covers(self, pod: Pod) -> bool:
-        """A PDB selects pods in its own namespace; a null/empty selector selects none (policy/v1)."""
-        return (
-            pod.namespace == self.namespace
-            and not self.selector.is_empty
-            and self.selector.matches(pod.labels)
-        )
+        """A PDB selects pods in its own namespace. In policy/v1 an empty selector (`{}`) selects every pod
+        there; a null one selects none, which the loader stores as `kube_selectors.MATCH_NOTHING`."""
+        return pod.namespace == self.namespace and self.selector.matches(pod.labels)
 
 
 @dataclass(frozen=True, slots=True)

@@ -106,26 +106,30 @@ def _insert_into_free_space(packer: Packer, leftovers: list[Pod]) -> list[Pod]:
     return remaining
 
 
-def _simulated_value(
-    packer: Packer,
-    cand: int,
-    zone: int,
-    counts: dict[int | None, dict[int, int]],
-    weight: npt.NDArray[np.float64],
-) -> float:
-    """LP value an empty node of `cand` in `zone` would hold, filled largest-first with waiting pods."""
+def _simulated_values(
+    packer: Packer, zone: int, counts: dict[int | None, dict[int, int]], weight: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    """LP value an empty node of every candidate in `zone` would hold, filled largest-first.
+
+    One pass over the waiting classes, vectorized over candidates (the class order is global here,
+    by share of the median candidate's room; the real fill that follows uses per-node order).
+    """
     cs = packer.cs
-    room = cs.room[cand].astype(np.int64).copy()
-    value = 0.0
-    present = {k for key in (zone, None) for k in counts.get(key, {})}
-    for k in packer.class_order(cand, sorted(present)):
-        if not cs.zone_ok[k, cand, zone] or cs.per_node[k, cand] == 0:
-            continue
-        waiting = counts.get(zone, {}).get(k, 0) + counts.get(None, {}).get(k, 0)
+    waiting: dict[int, int] = {}
+    for key in (zone, None):
+        for k, n in counts.get(key, {}).items():
+            waiting[k] = waiting.get(k, 0) + n
+    room = cs.room.astype(np.int64).copy()
+    value = np.zeros(len(cs.candidates))
+    scale = np.maximum(np.median(cs.room, axis=0), 1)
+    order = sorted(waiting, key=lambda k: (-float((cs.demand[k] / scale).max()), k))
+    for k in order:
         need = cs.demand[k]
-        by_room = int(np.min(np.where(need > 0, room // np.maximum(need, 1), waiting)))
-        take = min(waiting, by_room, int(cs.per_node[k, cand]))
-        room -= need * take
+        used = need > 0
+        by_room = (room[:, used] // need[used]).min(axis=1) if used.any() else np.full(len(room), waiting[k])
+        take = np.minimum(np.minimum(by_room, cs.per_node[k]), waiting[k])
+        take = np.where(cs.zone_ok[k, :, zone], np.maximum(take, 0), 0)
+        room -= take[:, None] * need[None, :]
         value += take * weight[k]
     return value
 
@@ -138,16 +142,16 @@ def _open_best_nodes(
     for pod in leftovers:
         pool.setdefault(zones_of.get(id(pod)), {}).setdefault(packer.class_of(pod), []).append(pod)
     cs = packer.cs
+    prices = np.array([c.price for c in cs.candidates])
     stuck: list[Pod] = []
     while any(p for by_class in pool.values() for p in by_class.values()):
         counts = {z: {k: len(p) for k, p in by_class.items() if p} for z, by_class in pool.items()}
         best, best_ratio = None, 0.0
-        for cand, c in enumerate(cs.candidates):
-            for zone in range(len(cs.zones)):
-                ratio = _simulated_value(packer, cand, zone, counts, weight) / c.price
-                if ratio > best_ratio * (1 + 1e-12):
-                    best, best_ratio = (cand, zone), ratio
-        if best is None:
+        for zone in range(len(cs.zones)):
+            ratios = _simulated_values(packer, zone, counts, weight) / prices if len(prices) else prices
+            if len(ratios) and ratios.max() > best_ratio * (1 + 1e-12):
+                best, best_ratio = (int(np.argmax(ratios)), zone), float(ratios.max())
+        if best is None or best_ratio <= 0:
             return stuck + _drain_pool(pool)
         name = packer.open_node(*best)
         if packer.fill(name, pool) == 0:

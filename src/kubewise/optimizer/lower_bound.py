@@ -27,6 +27,7 @@ __all__ = ["LowerBound", "solve_lower_bound"]
 
 # HiGHS returns optima to ~1e-9 relative; shave a little so rounding never lifts the bound above the truth.
 _SAFETY = 1.0 - 1e-7
+_CUT_LIMIT = 40
 
 
 @dataclass(slots=True)
@@ -71,18 +72,21 @@ def solve_lower_bound(cs: CandidateSet, counts: Sequence[int]) -> LowerBound:
     rows.append(np.repeat(np.arange(n_cand) * n_res, n_res) + np.tile(np.arange(n_res), n_cand))
     cols.append(np.repeat(n_pairs + np.arange(n_cand), n_res))
     vals.append(-room.ravel())
-    # whole pods per node: row n_cand*n_res + pair
+    # whole pods per node, row base + i for the i-th cut. Where a node holds many pods of the class the
+    # cut adds < 1/_CUT_LIMIT over the resource rows, so it is left out (dropping rows keeps the bound valid).
     base = n_cand * n_res
-    rows += [base + np.arange(n_pairs), base + np.arange(n_pairs)]
-    cols += [np.arange(n_pairs), n_pairs + pair_c]
-    vals += [np.ones(n_pairs), -cs.per_node[pair_k, pair_c].astype(float)]
+    cut = np.nonzero(cs.per_node[pair_k, pair_c] < _CUT_LIMIT)[0]
+    n_cut = len(cut)
+    rows += [base + np.arange(n_cut), base + np.arange(n_cut)]
+    cols += [cut, n_pairs + pair_c[cut]]
+    vals += [np.ones(n_cut), -cs.per_node[pair_k[cut], pair_c[cut]].astype(float)]
     ub = coo_matrix(
-        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(base + n_pairs, n_var)
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(base + n_cut, n_var)
     )
     res = linprog(
         cost,
         A_ub=ub.tocsr(),
-        b_ub=np.zeros(base + n_pairs),
+        b_ub=np.zeros(base + n_cut),
         A_eq=eq.tocsr(),
         b_eq=b_eq,
         bounds=(0, None),

@@ -8,6 +8,7 @@ unschedulable with the rule instead of being placed.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Sequence
 
@@ -94,6 +95,11 @@ def plan_snapshot(
     """Plan new nodes for every movable pod of `snapshot` (DaemonSet pods ride along on each node)."""
     t0 = time.perf_counter()
     workload = split_workload(snapshot)
+    if constraints.arch is None and any(n.arch for n in snapshot.nodes):
+        # images are only known to run on the architectures the cluster runs today
+        constraints = dataclasses.replace(
+            constraints, arch=frozenset(n.arch for n in snapshot.nodes if n.arch)
+        )
     zones = constraints.zones or zones_of(snapshot.nodes) or default_zones(catalog.provider, catalog.region)
     templates = constraints.templates or derive_templates(snapshot.nodes, workload.movable)
     cs = build_candidates(workload.classes, workload.daemonsets, catalog, constraints, templates, zones)

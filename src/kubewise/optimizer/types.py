@@ -29,7 +29,7 @@ class Constraints:
 
     families: frozenset[str] | None = None
     exclude_families: frozenset[str] = frozenset()
-    arch: frozenset[str] | None = None
+    arch: frozenset[str] | None = None  # None: the current nodes' architectures (all if no nodes)
     capacity_types: tuple[str, ...] = (CAPACITY_ON_DEMAND,)
     zones: tuple[str, ...] | None = None  # None: zones of the current nodes, else the region's default
     min_vcpu: int | None = None
