@@ -136,7 +136,7 @@ def plan_snapshot(
     return Plan(name, nodes, unschedulable, bound, ds, stats)
 
 
-_TRY_BOTH_BELOW_PODS = 3000
+_TRY_BOTH_BELOW_PODS = 400
 
 
 def _construct(
