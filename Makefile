@@ -19,8 +19,8 @@ savings: $(STAMP)
 	$(VENV)/bin/kubewise savings --example
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests benchmarks
-	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(VENV)/bin/ruff check src tests benchmarks examples scripts
+	$(VENV)/bin/ruff format --check src tests benchmarks examples scripts
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 

@@ -1,5 +1,5 @@
-"""Writes examples/eks-us-east-1.json: a realistic, over-provisioned EKS cluster as
-`kubectl get nodes,pods,poddisruptionbudgets -A -o json` prints it.
+"""Writes examples/eks-us-east-1.json (and its packaged copy in src/kubewise/examples/): a realistic,
+over-provisioned EKS cluster as `kubectl get nodes,pods,poddisruptionbudgets -A -o json` prints it.
 
 Run from anywhere: `python examples/generate_example.py` (seeded: the output is byte-for-byte the same
 each run). The workloads are bound to nodes by a small kube-scheduler imitation (filters: taints,
@@ -30,6 +30,8 @@ from pod_objects import Placement, pod_object
 
 SEED = 20261124
 OUTPUT = Path(__file__).with_name("eks-us-east-1.json")
+# the copy packaged with kubewise for `kubewise savings --example` (kept identical; tests/cli checks it)
+PACKAGED = Path(__file__).resolve().parent.parent / "src" / "kubewise" / "examples" / OUTPUT.name
 
 
 class NodeState:
@@ -283,8 +285,10 @@ def dumps(value: object, depth: int = 0, width: int = 100) -> str:
 def main() -> None:
     doc, nodes = build()
     text = dumps(doc) + "\n"
-    OUTPUT.write_text(text, encoding="utf-8")
-    print(f"wrote {OUTPUT.name} ({len(text.encode()) / 1e6:.2f} MB): {summary(doc, nodes)}")
+    for path in (OUTPUT, PACKAGED):
+        path.write_text(text, encoding="utf-8")
+    size = len(text.encode()) / 1e6
+    print(f"wrote {OUTPUT.name} and its packaged copy ({size:.2f} MB): {summary(doc, nodes)}")
 
 
 if __name__ == "__main__":

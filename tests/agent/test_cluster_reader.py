@@ -1,32 +1,17 @@
-"""read_cluster against a local fake Kubernetes API server (http.server on 127.0.0.1, no internet).
-
-kmock 0.8 was tried first but is not usable here: its pytest plugin imports `pytest_asyncio`, which it
-does not declare (installing it breaks every pytest run without pytest-asyncio), and it fails with
-HTTP 500 on `GET /api/v1/namespaces` (its URL parser takes `namespaces` for a namespace segment).
-"""
+"""read_cluster against a local fake Kubernetes API server (`tests/fake_kube_api.py`, no internet)."""
 
 from __future__ import annotations
 
-import json
-import socket
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlparse
 
 import pytest
-import yaml
 
+from fake_kube_api import NAMESPACES, NODES, PDBS, PODS, FakeApi, serve, status, write_kubeconfig
 from kubewise.agent import cluster_reader
 from kubewise.agent.cluster_reader import ClusterReadError, read_cluster
 from kubewise.model import OwnerKind, Resources, load_snapshot_from_objects
-
-NODES = "/api/v1/nodes"
-PODS = "/api/v1/pods"
-PDBS = "/apis/policy/v1/poddisruptionbudgets"
-NAMESPACES = "/api/v1/namespaces"
 
 
 def pod(name: str, cpu: str = "100m") -> dict[str, Any]:
@@ -65,132 +50,46 @@ def pod(name: str, cpu: str = "100m") -> dict[str, Any]:
     }
 
 
-class FakeApi:
-    """Serves list endpoints with limit/continue pagination; records every request."""
-
-    def __init__(self) -> None:
-        self.objects: dict[str, list[dict[str, Any]]] = {
-            NODES: [
-                {
-                    "metadata": {"name": "n1", "labels": {"karpenter.sh/capacity-type": "spot"}},
-                    "spec": {"providerID": "aws:///us-east-1a/i-0abc"},
-                    "status": {
-                        "capacity": {"cpu": "4", "memory": "16Gi", "pods": "110"},
-                        "allocatable": {"cpu": "3920m", "memory": "15Gi", "pods": "110"},
-                    },
-                }
-            ],
-            PODS: [pod(f"web-abc12-{i}") for i in range(5)],
-            PDBS: [
-                {
-                    "metadata": {"name": "web", "namespace": "shop"},
-                    "spec": {"minAvailable": 2, "selector": {"matchLabels": {"app": "web"}}},
-                    "status": {
-                        "disruptionsAllowed": 3,
-                        "currentHealthy": 5,
-                        "desiredHealthy": 2,
-                        "expectedPods": 5,
-                    },
-                }
-            ],
-            NAMESPACES: [{"metadata": {"name": "shop", "labels": {"team": "a"}}}],
-        }
-        self.failures: dict[str, tuple[int, dict[str, Any]]] = {}
-        self.expire_continue_once: set[str] = set()
-        self.requests: list[tuple[str, str, dict[str, list[str]]]] = []
-        self.token = "secret-token"
-
-    def respond(self, handler: BaseHTTPRequestHandler) -> tuple[int, dict[str, Any]]:
-        url = urlparse(handler.path)
-        query = parse_qs(url.query)
-        self.requests.append((handler.command, url.path, query))
-        if handler.headers.get("Authorization") != f"Bearer {self.token}":
-            return 401, status(401, "Unauthorized", "Unauthorized")
-        if url.path in self.failures:
-            return self.failures[url.path]
-        if url.path not in self.objects:
-            return 404, status(404, "NotFound", "the server could not find the requested resource")
-        start = int(query.get("continue", ["0"])[0])
-        if start and url.path in self.expire_continue_once:
-            self.expire_continue_once.discard(url.path)
-            return 410, status(410, "Expired", "The provided continue parameter is too old")
-        limit = int(query["limit"][0])
-        items = self.objects[url.path][start : start + limit]
-        more = start + limit < len(self.objects[url.path])
-        metadata = {"resourceVersion": "42", **({"continue": str(start + limit)} if more else {})}
-        kind = {
-            NODES: "NodeList",
-            PODS: "PodList",
-            PDBS: "PodDisruptionBudgetList",
-            NAMESPACES: "NamespaceList",
-        }
-        return 200, {"kind": kind[url.path], "apiVersion": "v1", "metadata": metadata, "items": items}
-
-
-def status(code: int, reason: str, message: str) -> dict[str, Any]:
+def default_objects() -> dict[str, list[dict[str, Any]]]:
     return {
-        "kind": "Status",
-        "apiVersion": "v1",
-        "status": "Failure",
-        "code": code,
-        "reason": reason,
-        "message": message,
+        NODES: [
+            {
+                "metadata": {"name": "n1", "labels": {"karpenter.sh/capacity-type": "spot"}},
+                "spec": {"providerID": "aws:///us-east-1a/i-0abc"},
+                "status": {
+                    "capacity": {"cpu": "4", "memory": "16Gi", "pods": "110"},
+                    "allocatable": {"cpu": "3920m", "memory": "15Gi", "pods": "110"},
+                },
+            }
+        ],
+        PODS: [pod(f"web-abc12-{i}") for i in range(5)],
+        PDBS: [
+            {
+                "metadata": {"name": "web", "namespace": "shop"},
+                "spec": {"minAvailable": 2, "selector": {"matchLabels": {"app": "web"}}},
+                "status": {
+                    "disruptionsAllowed": 3,
+                    "currentHealthy": 5,
+                    "desiredHealthy": 2,
+                    "expectedPods": 5,
+                },
+            }
+        ],
+        NAMESPACES: [{"metadata": {"name": "shop", "labels": {"team": "a"}}}],
     }
 
 
 @pytest.fixture
 def api() -> Iterator[tuple[FakeApi, str]]:
-    fake = FakeApi()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            code, body = fake.respond(self)
-            data = json.dumps(body).encode()
-            self.send_response(code)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        do_POST = do_PUT = do_PATCH = do_DELETE = do_GET  # recorded, so tests can assert read-only
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield fake, f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
-
-
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    fake = FakeApi(default_objects())
+    with serve(fake) as url:
+        yield fake, url
 
 
 @pytest.fixture
 def kubeconfig(api: tuple[FakeApi, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    fake, url = api
-    config = {
-        "apiVersion": "v1",
-        "kind": "Config",
-        "current-context": "fake",
-        "clusters": [
-            {"name": "fake", "cluster": {"server": url}},
-            {"name": "dead", "cluster": {"server": f"http://127.0.0.1:{closed_port()}"}},
-        ],
-        "users": [{"name": "me", "user": {"token": fake.token}}, {"name": "stale", "user": {"token": "old"}}],
-        "contexts": [
-            {"name": "fake", "context": {"cluster": "fake", "user": "me"}},
-            {"name": "dead", "context": {"cluster": "dead", "user": "me"}},
-            {"name": "stale", "context": {"cluster": "fake", "user": "stale"}},
-        ],
-    }
-    path = tmp_path / "kubeconfig"
-    path.write_text(yaml.safe_dump(config))
+    _, url = api
+    path = write_kubeconfig(tmp_path / "kubeconfig", url)
     monkeypatch.setenv("KUBECONFIG", str(path))
     monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
     return str(path)

@@ -157,8 +157,10 @@ def test_capacity_and_ephemeral_storage_assumption() -> None:
     t = vm("aws", 4, 16384, max_pods=58)
     cap, alloc = node_capacity(t), node_allocatable(t)
     assert cap == {"cpu": 4000, "memory": 16 * GIB, "pods": 58, "ephemeral-storage": 100 * GIB}
-    assert alloc["ephemeral-storage"] == 90 * GIB
+    assert alloc["ephemeral-storage"] == (100 - 1 - 10) * GIB  # EKS kube-reserved 1 GiB, 10 % eviction
     assert all(alloc[k] <= cap[k] for k in cap)
+    for provider in ("gcp", "azure"):  # no kube-reserved ephemeral storage assumed there
+        assert node_allocatable(vm(provider, 4, 16384))["ephemeral-storage"] == 90 * GIB
 
 
 def test_unknown_provider_has_no_formula() -> None:

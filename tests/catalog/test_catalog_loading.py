@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import gzip
+import json
 import time
 from importlib.resources import files
 
 import pytest
 
 from kubewise.catalog.allocatable import node_allocatable
-from kubewise.catalog.loading import DEFAULT_MAX_PODS, PROVIDERS, CatalogError, available_regions, load_region
+from kubewise.catalog.loading import (
+    AWS_MAX_PODS_SUPPLEMENT,
+    DEFAULT_MAX_PODS,
+    PROVIDERS,
+    CatalogError,
+    available_regions,
+    load_region,
+)
 
 # (provider, region, types, types with a spot price): the table in data/PROVENANCE.md.
 COUNTS = [
@@ -77,8 +86,20 @@ def test_aws_fields_and_max_pods() -> None:
     assert m5.spot_price == pytest.approx(0.03264)
     assert m5.max_pods == 29
     assert cat.get("m5.24xlarge").max_pods == 737  # type: ignore[union-attr]
-    for missing in ("p3.2xlarge", "p3.8xlarge", "p3.16xlarge", "f1.2xlarge", "f1.4xlarge", "f1.16xlarge"):
-        assert cat.get(missing).max_pods == DEFAULT_MAX_PODS  # type: ignore[union-attr]
+    # absent from aws-max-pods.json: the EKS AMI's eni-max-pods.txt values, not the 110 fallback
+    expected = {"p3.2xlarge": 58, "p3.8xlarge": 234, "p3.16xlarge": 234, "f1.2xlarge": 58, "f1.4xlarge": 234}
+    for name, max_pods in expected.items():
+        assert cat.get(name).max_pods == max_pods  # type: ignore[union-attr]
+    assert AWS_MAX_PODS_SUPPLEMENT["f1.16xlarge"] == 394
+
+
+def test_every_aws_type_has_a_known_max_pods() -> None:
+    """No packaged AWS type silently gets DEFAULT_MAX_PODS: each is in aws-max-pods.json or the supplement."""
+    raw = (files("kubewise.catalog") / "data" / "aws-max-pods.json.gz").read_bytes()
+    known = set(json.loads(gzip.decompress(raw))["types"]) | set(AWS_MAX_PODS_SUPPLEMENT)
+    for region in available_regions("aws"):
+        unknown = {t.name for t in load_region("aws", region)} - known
+        assert not unknown, f"{region}: {sorted(unknown)} would fall back to {DEFAULT_MAX_PODS} pods"
 
 
 @pytest.mark.parametrize(("provider", "region"), [("gcp", "us-central1"), ("azure", "westeurope")])

@@ -89,6 +89,8 @@ def test_taints_and_unschedulable() -> None:
         ({"node.kubernetes.io/lifecycle": "normal"}, CAPACITY_ON_DEMAND),
         ({"lifecycle": "Ec2Spot"}, CAPACITY_SPOT),
         ({"lifecycle": "OnDemand"}, CAPACITY_ON_DEMAND),
+        ({"spotinst.io/node-lifecycle": "spot"}, CAPACITY_SPOT),
+        ({"spotinst.io/node-lifecycle": "od"}, CAPACITY_ON_DEMAND),
         ({"scheduling.kubewise.dev/spot": "true"}, CAPACITY_SPOT),
         ({}, CAPACITY_ON_DEMAND),
     ],

@@ -7,7 +7,8 @@ allocatable = capacity - kube-reserved - system-reserved - hard-eviction thresho
 
 - **AWS (EKS AMI / nodeadm):** memory kube-reserved `11 * max_pods + 255` MiB; CPU kube-reserved 6 % of
   the first core, 1 % of the second, 0.5 % of cores 3-4, 0.25 % of each core above 4 (integer
-  millicores, rounded down like the AMI); eviction `memory.available<100Mi`.
+  millicores, rounded down like the AMI); ephemeral-storage kube-reserved 1 GiB (the AMI's kubelet
+  config sets `kubeReserved.ephemeral-storage: 1Gi`); eviction `memory.available<100Mi`.
 - **GCP (GKE Standard):** memory reserved 255 MiB below 1 GiB, else 25 % of the first 4 GiB, 20 % of
   the next 4, 10 % of the next 8, 6 % of the next 112 and 2 % above 128 GiB (rounded up to the byte);
   CPU as on EKS; eviction 100 MiB.
@@ -18,7 +19,8 @@ allocatable = capacity - kube-reserved - system-reserved - hard-eviction thresho
 
 Assumptions common to all providers (documented, not measured):
 - ephemeral-storage: a 100 GiB root volume, of which the kubelet's default `nodefs.available<10%`
-  hard-eviction threshold is held back, so 90 GiB allocatable. No kube-reserved ephemeral storage.
+  hard-eviction threshold is held back, plus the provider's kube-reserved ephemeral storage (1 GiB on
+  EKS, none assumed on GKE/AKS): 89 GiB allocatable on EKS, 90 GiB elsewhere.
 - accelerators: `gpu` devices are advertised as `nvidia.com/gpu` when the model is NVIDIA or unknown,
   `amd.com/gpu` for AMD, and by a per-family override where the catalog has no model but the hardware is
   known not to be NVIDIA (AWS dl1 = Habana Gaudi, Azure NVv4 = AMD, Azure NP = Xilinx FPGA).
@@ -33,6 +35,7 @@ from kubewise.catalog.types import InstanceType
 from kubewise.model import CPU, EPHEMERAL_STORAGE, GPU_NVIDIA, MEMORY, PODS, Resources
 
 __all__ = [
+    "EKS_EPHEMERAL_RESERVED_GIB",
     "EVICTION_MEMORY_MIB",
     "GPU_AMD",
     "NODEFS_EVICTION_PERCENT",
@@ -55,6 +58,7 @@ GPU_AMD = "amd.com/gpu"
 EVICTION_MEMORY_MIB = 100  # kubelet default hard eviction `memory.available<100Mi` (EKS, GKE, AKS >= 1.29)
 ROOT_VOLUME_GIB = 100  # assumed root volume of a new node
 NODEFS_EVICTION_PERCENT = 10  # kubelet default `nodefs.available<10%`
+EKS_EPHEMERAL_RESERVED_GIB = 1  # EKS AMI kubelet config: kubeReserved ephemeral-storage 1Gi
 
 # (provider, family) -> device-plugin resource, for accelerators whose model the catalog leaves null.
 _GPU_FAMILY_RESOURCE = {
@@ -82,6 +86,7 @@ class Reservation:
     cpu_millicores: int
     memory_bytes: int  # kube-reserved + system-reserved
     eviction_memory_bytes: int = EVICTION_MEMORY_MIB * MIB
+    ephemeral_storage_bytes: int = 0  # kube-reserved + system-reserved (the 10 % eviction comes on top)
 
     @property
     def total_memory_bytes(self) -> int:
@@ -107,8 +112,12 @@ def tiered_cpu_millicores(vcpu: int) -> int:
 
 
 def eks_reservation(itype: InstanceType) -> Reservation:
-    """EKS AMI: memory `11 * max_pods + 255` MiB, tiered CPU."""
-    return Reservation(tiered_cpu_millicores(itype.vcpu), (11 * itype.max_pods + 255) * MIB)
+    """EKS AMI: memory `11 * max_pods + 255` MiB, tiered CPU, 1 GiB ephemeral storage."""
+    return Reservation(
+        tiered_cpu_millicores(itype.vcpu),
+        (11 * itype.max_pods + 255) * MIB,
+        ephemeral_storage_bytes=EKS_EPHEMERAL_RESERVED_GIB * GIB,
+    )
 
 
 def gke_reservation(itype: InstanceType) -> Reservation:
@@ -190,5 +199,6 @@ def node_allocatable(itype: InstanceType) -> Resources:
     amounts = capacity.as_dict()
     amounts[CPU] = max(0, capacity[CPU] - held.cpu_millicores)
     amounts[MEMORY] = max(0, capacity[MEMORY] - held.total_memory_bytes)
-    amounts[EPHEMERAL_STORAGE] = storage - storage * NODEFS_EVICTION_PERCENT // 100
+    evicted = storage * NODEFS_EVICTION_PERCENT // 100
+    amounts[EPHEMERAL_STORAGE] = max(0, storage - held.ephemeral_storage_bytes - evicted)
     return Resources(amounts)

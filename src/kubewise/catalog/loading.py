@@ -10,7 +10,11 @@ module level: the caller holds on to the catalog it loaded.
 
 `max_pods` (pods the kubelet admits on a new node by default):
 - AWS: the EKS AMI value for the VPC CNI without prefix delegation, `enis * (ipv4_per_eni - 1) + 2`,
-  from `aws-max-pods.json`; the few types absent there (old p3.*, f1.*) get `DEFAULT_MAX_PODS`.
+  from `aws-max-pods.json`. Six older types priced in `aws.json` are absent there (p3.*, f1.*); their
+  values come from `AWS_MAX_PODS_SUPPLEMENT`, copied from the EKS AMI's own table
+  (`awslabs/amazon-eks-ami` `templates/shared/runtime/eni-max-pods.txt` at commit
+  9e910f8743d16ac4704092ac54766fc84d375c53, same formula). Any other AWS type absent from both would
+  get `DEFAULT_MAX_PODS`; `tests/catalog` checks that none is.
 - GCP: 110, the GKE Standard default per node.
 - Azure: 110, the AKS default with kubenet. Azure CNI Overlay defaults to 250 and classic Azure CNI
   to 30 pods per node; clusters using those admit a different number than the catalog assumes.
@@ -25,11 +29,28 @@ from typing import Any
 
 from kubewise.catalog.types import InstanceType, RegionCatalog
 
-__all__ = ["DEFAULT_MAX_PODS", "PROVIDERS", "CatalogError", "available_regions", "load_region"]
+__all__ = [
+    "AWS_MAX_PODS_SUPPLEMENT",
+    "DEFAULT_MAX_PODS",
+    "PROVIDERS",
+    "CatalogError",
+    "available_regions",
+    "load_region",
+]
 
 PROVIDERS: tuple[str, ...] = ("aws", "gcp", "azure")
 DEFAULT_MAX_PODS = 110  # kubelet default; GKE and AKS (kubenet) default; fallback for unlisted AWS types
 _AWS_MAX_PODS_FILE = "aws-max-pods.json.gz"
+
+# EKS AMI max pods for the packaged AWS types missing from aws-max-pods.json (provenance: module docstring).
+AWS_MAX_PODS_SUPPLEMENT: dict[str, int] = {
+    "f1.2xlarge": 58,
+    "f1.4xlarge": 234,
+    "f1.16xlarge": 394,
+    "p3.2xlarge": 58,
+    "p3.8xlarge": 234,
+    "p3.16xlarge": 234,
+}
 
 
 class CatalogError(ValueError):
@@ -66,7 +87,7 @@ def available_regions(provider: str) -> list[str]:
 
 def _aws_max_pods() -> dict[str, int]:
     types = _read_packaged(_AWS_MAX_PODS_FILE).get("types", {})
-    return {name: entry["max_pods"] for name, entry in types.items()}
+    return AWS_MAX_PODS_SUPPLEMENT | {name: entry["max_pods"] for name, entry in types.items()}
 
 
 def _instance_type(provider: str, region: str, rec: dict[str, Any], max_pods: int) -> InstanceType:

@@ -1,6 +1,8 @@
 """A Rich progress bar over the planning stages, on stderr, only for inputs big enough to wait for.
 
-Used by `cli.savings`; the optimizer only calls the `on_stage` callback it is given.
+Used by `cli.savings`; the optimizer only calls the `on_stage` callback it is given. Nothing is drawn
+when the bar is not wanted or the console is not a terminal (piped or redirected stderr), so scripts
+reading `--output json` see clean streams.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ __all__ = ["stage_progress"]
 
 @contextmanager
 def stage_progress(console: Console, *, enabled: bool, steps: int) -> Iterator[Callable[[str], None]]:
-    if not enabled:
+    """A transient bar of `steps` stages on `console`; yields `on_stage(name)`, called as a stage starts."""
+    if not enabled or not console.is_terminal:
         yield lambda _stage: None
         return
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
@@ -29,7 +32,7 @@ def stage_progress(console: Console, *, enabled: bool, steps: int) -> Iterator[C
             if started:
                 progress.advance(task)
             started = True
-            progress.update(task, description=stage)
+            progress.update(task, description=stage, refresh=True)
 
         yield on_stage
         progress.update(task, completed=steps)

@@ -23,6 +23,7 @@ SPOT_LABELS: Mapping[str, frozenset[str] | None] = {
     "spot": frozenset({"true"}),  # kOps / hand-made convention
     "node.kubernetes.io/lifecycle": frozenset({"spot", "ec2spot"}),  # kOps, eksctl, spot.io
     "lifecycle": frozenset({"ec2spot"}),  # eksctl / kube-spot-termination conventions
+    "spotinst.io/node-lifecycle": frozenset({"spot"}),  # Spot Ocean (spot.io): spot / od
     "scheduling.kubewise.dev/spot": frozenset({"true"}),  # kubewise's own label
 }
 

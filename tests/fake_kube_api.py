@@ -1,0 +1,139 @@
+"""A fake Kubernetes API server (http.server on 127.0.0.1) for the tests that read a live cluster.
+
+Used by `tests/agent` (the cluster reader) and `tests/cli` (`kubewise savings --context`). It serves the
+four list endpoints kubewise calls, with limit/continue pagination, bearer-token auth, injectable
+failures, and a record of every request so that tests can assert the reads are read-only.
+
+kmock 0.8 was tried first but is not usable here: its pytest plugin imports `pytest_asyncio`, which it
+does not declare (installing it breaks every pytest run without pytest-asyncio), and it fails with
+HTTP 500 on `GET /api/v1/namespaces` (its URL parser takes `namespaces` for a namespace segment).
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import yaml
+
+NODES = "/api/v1/nodes"
+PODS = "/api/v1/pods"
+PDBS = "/apis/policy/v1/poddisruptionbudgets"
+NAMESPACES = "/api/v1/namespaces"
+TOKEN = "secret-token"
+_LIST_KINDS = {
+    NODES: "NodeList",
+    PODS: "PodList",
+    PDBS: "PodDisruptionBudgetList",
+    NAMESPACES: "NamespaceList",
+}
+
+
+def status(code: int, reason: str, message: str) -> dict[str, Any]:
+    """A `metav1.Status` failure body, as the API server sends it."""
+    return {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "status": "Failure",
+        "code": code,
+        "reason": reason,
+        "message": message,
+    }
+
+
+class FakeApi:
+    """Serves list endpoints with limit/continue pagination; records every request."""
+
+    def __init__(self, objects: dict[str, list[dict[str, Any]]] | None = None) -> None:
+        self.objects: dict[str, list[dict[str, Any]]] = {path: [] for path in _LIST_KINDS}
+        self.objects.update(objects or {})
+        self.failures: dict[str, tuple[int, dict[str, Any]]] = {}
+        self.expire_continue_once: set[str] = set()
+        self.requests: list[tuple[str, str, dict[str, list[str]]]] = []
+        self.token = TOKEN
+
+    def respond(self, handler: BaseHTTPRequestHandler) -> tuple[int, dict[str, Any]]:
+        url = urlparse(handler.path)
+        query = parse_qs(url.query)
+        self.requests.append((handler.command, url.path, query))
+        if handler.headers.get("Authorization") != f"Bearer {self.token}":
+            return 401, status(401, "Unauthorized", "Unauthorized")
+        if url.path in self.failures:
+            return self.failures[url.path]
+        if url.path not in self.objects:
+            return 404, status(404, "NotFound", "the server could not find the requested resource")
+        start = int(query.get("continue", ["0"])[0])
+        if start and url.path in self.expire_continue_once:
+            self.expire_continue_once.discard(url.path)
+            return 410, status(410, "Expired", "The provided continue parameter is too old")
+        limit = int(query["limit"][0])
+        items = self.objects[url.path][start : start + limit]
+        more = start + limit < len(self.objects[url.path])
+        metadata = {"resourceVersion": "42", **({"continue": str(start + limit)} if more else {})}
+        kind = _LIST_KINDS.get(url.path, "List")
+        return 200, {"kind": kind, "apiVersion": "v1", "metadata": metadata, "items": items}
+
+
+@contextmanager
+def serve(fake: FakeApi) -> Iterator[str]:
+    """Run `fake` on a free local port for the duration of the block; yields its base URL."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            code, body = fake.respond(self)
+            data = json.dumps(body).encode()
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_POST = do_PUT = do_PATCH = do_DELETE = do_GET  # recorded, so tests can assert read-only
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def closed_port() -> int:
+    """A local port nothing listens on (connections to it are refused)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def write_kubeconfig(path: Path, url: str, token: str = TOKEN) -> Path:
+    """A kubeconfig with contexts `fake` (current; `url`, valid token), `dead` (refused) and `stale`
+    (`url`, rejected token)."""
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "current-context": "fake",
+        "clusters": [
+            {"name": "fake", "cluster": {"server": url}},
+            {"name": "dead", "cluster": {"server": f"http://127.0.0.1:{closed_port()}"}},
+        ],
+        "users": [{"name": "me", "user": {"token": token}}, {"name": "stale", "user": {"token": "old"}}],
+        "contexts": [
+            {"name": "fake", "context": {"cluster": "fake", "user": "me"}},
+            {"name": "dead", "context": {"cluster": "dead", "user": "me"}},
+            {"name": "stale", "context": {"cluster": "fake", "user": "stale"}},
+        ],
+    }
+    path.write_text(yaml.safe_dump(config))
+    return path
