@@ -99,11 +99,6 @@ def test_filters_leaving_no_type_make_pods_unschedulable_not_free(dump: Path) ->
         }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="optimizer bug: with no candidate type, zone-spread pods are reported unschedulable twice "
-    "(once as unplaceable classes, again from assign_zones' `impossible`); planner.plan_snapshot",
-)
 def test_filters_leaving_no_type_still_list_each_pod_once(dump: Path) -> None:
     check_plans(
         run_json("savings", dump, "--family", "t2", "--min-vcpu", "64"), snapshot_of(cluster_objects())

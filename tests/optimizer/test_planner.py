@@ -94,7 +94,7 @@ def test_hostname_anti_affinity_one_per_node() -> None:
     _assert_consistent(plan, snap)
     assert all(sum(p.labels.get("app") == "db" for p in n.pods) <= 1 for n in plan.nodes)
     assert len(plan.nodes) == 5
-    assert plan.gap <= 1e-6  # five of the cheapest node is also what the bound says
+    assert plan.gap <= 1e-5  # five of the cheapest node is also what the bound says (up to its safety margin)
 
 
 def test_zone_spread_balances_zones() -> None:

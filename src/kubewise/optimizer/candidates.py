@@ -16,13 +16,13 @@ import numpy.typing as npt
 
 from kubewise.catalog.allocatable import node_allocatable
 from kubewise.catalog.types import InstanceType, RegionCatalog
-from kubewise.model import Node, Pod, Resources
+from kubewise.model import PODS, Node, Pod, Resources
 from kubewise.optimizer.node_labels import HOSTNAME_KEY, ZONE_KEYS, new_node_labels
 from kubewise.optimizer.types import Constraints, NodeTemplate
 from kubewise.optimizer.workload import PodClass
 from kubewise.scheduling import matches_node_affinity, matches_node_selector, tolerates
 
-__all__ = ["Candidate", "CandidateSet", "build_candidates"]
+__all__ = ["Candidate", "CandidateSet", "build_candidates", "share_matrix"]
 
 IntMatrix = npt.NDArray[np.int64]
 
@@ -228,7 +228,8 @@ def build_candidates(
     """All allowed candidates with their fit matrices, dominated candidates removed."""
     candidates = _make_candidates(catalog, constraints, templates, zones, daemonsets)
     names = sorted(
-        {r for cls in classes for r in cls.example.requests}
+        {PODS}  # every pod takes one of a node's pod slots, whatever it requests
+        | {r for cls in classes for r in cls.example.requests}
         | {r for c in candidates for ds in c.daemonsets for r in ds.requests}
     )
     room = np.array(
@@ -238,8 +239,15 @@ def build_candidates(
     demand = np.array([[cls.example.requests[r] for r in names] for cls in classes], dtype=np.int64).reshape(
         len(classes), len(names)
     )
+    demand[:, names.index(PODS)] = np.maximum(demand[:, names.index(PODS)], 1)
     per_node = _per_node(demand, room)
     _limit_per_node(classes, per_node)
     zone_ok = _predicate_matrix(classes, candidates, zones)
     cs = CandidateSet(candidates, names, room, demand, zone_ok, per_node, tuple(zones))
     return _drop_dominated(cs)
+
+
+def share_matrix(cs: CandidateSet) -> npt.NDArray[np.float64]:
+    """classes x candidates x resources: the share of an empty node's room one pod of the class takes."""
+    out: npt.NDArray[np.float64] = cs.demand[:, None, :] / np.maximum(cs.room, 1)[None, :, :]
+    return out

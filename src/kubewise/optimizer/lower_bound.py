@@ -1,101 +1,211 @@
-"""LP lower bound on the cost of any valid plan, solved with HiGHS through SciPy.
+"""LP lower bound on the cost of any valid plan, solved with HiGHS by pricing candidates in.
 
 Called by `optimizer.planner`. Variables: x_c >= 0 nodes of candidate c (fractional) and y_kc >= 0 pods
 of class k on candidate c. Every valid plan is a feasible point, so the LP optimum bounds its cost from
 below:
     min  sum_c price_c x_c
-    s.t. sum_c y_kc = n_k                      every pod runs somewhere
-         sum_k demand_kr y_kc <= room_cr x_c   resources, per candidate and resource
-         y_kc <= per_node_kc x_c               no node holds more pods of a class than fit on it alone
-The last family is what makes the bound tight: it counts whole pods per node, not fractions.
-Zones, topology spread and pod affinity are relaxed (left out), which keeps the bound valid.
+    s.t. sum_c y_kc = n_k                              every pod runs somewhere
+         sum_k (demand_kr / room_cr) y_kc <= x_c       resources, per candidate and resource
+         y_kc <= per_node_kc x_c                       no node holds more pods of a class than fit alone
+The last family counts whole pods per node; where a node holds many pods of the class it adds almost
+nothing over the resource rows and is left out (dropping rows keeps the bound valid), and the others
+are added only once the LP's solution breaks them. Zones, topology
+spread and pod affinity are relaxed (left out), which keeps the bound valid too.
+
+Most pairs stay zero. The LP starts from each class's few cheapest candidates; after each solve, a
+candidate whose node could hold pods worth more than its price at the current dual prices (its
+fractional knapsack, `optimizer.knapsack`) brings in the pairs that make it so. When no candidate can,
+the duals are feasible for the full LP, so the restricted optimum is the full optimum: the bound is exact.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
-from scipy.optimize import linprog
-from scipy.sparse import coo_matrix
 
-from kubewise.optimizer.candidates import CandidateSet
+from kubewise.optimizer.candidates import CandidateSet, share_matrix
+from kubewise.optimizer.highs import INF, LpModel, LpSolution, csc
+from kubewise.optimizer.knapsack import BlockKnapsack, surrogate_bounds
 
 __all__ = ["LowerBound", "solve_lower_bound"]
 
-# HiGHS returns optima to ~1e-9 relative; shave a little so rounding never lifts the bound above the truth.
-_SAFETY = 1.0 - 1e-7
-_CUT_LIMIT = 40
+# HiGHS meets its optimality tolerances to ~1e-7 relative; shave more than that so the bound stays below.
+_SAFETY = 1.0 - 1e-6
+CUT_LIMIT = 40  # per-node cut rows only where fewer pods of the class fit on a node
+_START_PER_CLASS = 3  # cheapest candidates per class to start from, by each of two measures
+_CLOSE_ENOUGH = 1e-3  # stop adding pairs once the proven bound is within 0.1% of the restricted LP
+_NEAR = 0.3  # with a candidate that pays, also bring in pairs within 30% of paying at its prices
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
 
 
 @dataclass(slots=True)
 class LowerBound:
     value: float
-    assignment: npt.NDArray[np.float64]  # classes x candidates, fractional pods (the LP's y)
-    nodes: npt.NDArray[np.float64]  # candidates, fractional node counts (the LP's x)
-    pod_value: npt.NDArray[np.float64]  # classes: dual price of one more pod of the class
+    nodes: FloatArray  # candidates: fractional node counts (the LP's x)
+    value_bound: FloatArray  # candidates: at most what one node of it holds at the pods' dual prices
+    pod_value: FloatArray  # classes: dual price of one more pod of the class
+    pairs: int = 0  # class/candidate pairs the LP needed
+    rounds: int = 0
+    # the LP's pods per (class, candidate): classes, candidates, fractional pods (y > 0 only)
+    assignment: tuple[IntArray, IntArray, FloatArray] = field(
+        default_factory=lambda: (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0))
+    )
+
+
+class _BoundLp:
+    """The bound LP over the pairs added so far (every candidate has its x column from the start)."""
+
+    def __init__(self, cs: CandidateSet, counts: IntArray, classes: IntArray) -> None:
+        self.cs = cs
+        n_cand, n_res = len(cs.candidates), len(cs.resources)
+        self.n_res = n_res
+        self.lp = LpModel()
+        self.eq_row = np.full(len(counts), -1, dtype=np.int64)
+        self.eq_row[classes] = np.arange(len(classes))
+        b = counts[classes].astype(float)
+        self.lp.add_rows(b, b)
+        self.res_base = len(classes)  # row of (c, r) = res_base + c * n_res + r
+        self.lp.add_rows(np.full(n_cand * n_res, -INF), np.zeros(n_cand * n_res))
+        self.share = share_matrix(cs)
+        starts, rows, vals = csc(
+            [(self.res_base + c * n_res + np.arange(n_res), -np.ones(n_res)) for c in range(n_cand)]
+        )
+        prices = np.array([c.price for c in cs.candidates], dtype=float)
+        self.lp.add_cols(prices, np.zeros(n_cand), np.full(n_cand, INF), starts, rows, vals)
+        self.present = np.zeros(cs.per_node.shape, dtype=bool)
+        self.cut = np.zeros(cs.per_node.shape, dtype=bool)
+        self.col_of = np.full(cs.per_node.shape, -1, dtype=np.int64)
+
+    def add_pairs(self, ks: IntArray, cands: IntArray) -> None:
+        """Columns y_kc for the given pairs (their per-node cuts come later, if the LP breaks them)."""
+        new = ~self.present[ks, cands]
+        ks, cands = ks[new], cands[new]
+        if not len(ks):
+            return
+        s = self.share[ks, cands, :]  # pairs x resources
+        pair_res, res = np.nonzero(s > 0)
+        pair = np.concatenate([np.arange(len(ks)), pair_res])
+        row = np.concatenate([self.eq_row[ks], self.res_base + cands[pair_res] * self.n_res + res])
+        val = np.concatenate([np.ones(len(ks)), s[pair_res, res]])
+        order = np.argsort(pair, kind="stable")
+        starts = np.searchsorted(pair[order], np.arange(len(ks))).astype(np.int64)
+        n = len(ks)
+        self.col_of[ks, cands] = self.lp.num_cols + np.arange(n)
+        self.lp.add_cols(
+            np.zeros(n), np.zeros(n), np.full(n, INF), starts, row[order].astype(np.int64), val[order]
+        )
+        self.present[ks, cands] = True
+
+    def add_broken_cuts(self, sol: LpSolution, caps: FloatArray) -> bool:
+        """Rows y_kc <= per_node_kc x_c for the pairs whose values break them; False if none does."""
+        ks, cands = np.nonzero(self.present & ~self.cut & np.isfinite(caps))
+        y = sol.col_value[self.col_of[ks, cands]]
+        broken = y > caps[ks, cands] * sol.col_value[cands] + 1e-9 * np.maximum(1.0, y)
+        ks, cands = ks[broken], cands[broken]
+        n = len(ks)
+        if not n:
+            return False
+        cols = np.stack([self.col_of[ks, cands], cands], axis=1).ravel()
+        vals = np.stack([np.ones(n), -caps[ks, cands]], axis=1).ravel()
+        self.lp.add_rows_csr(np.full(n, -INF), np.zeros(n), 2 * np.arange(n, dtype=np.int64), cols, vals)
+        self.cut[ks, cands] = True
+        return True
+
+    def pod_values(self, sol: LpSolution) -> FloatArray:
+        pi = np.zeros(len(self.eq_row))
+        active = self.eq_row >= 0
+        pi[active] = sol.row_dual[self.eq_row[active]]
+        return pi
+
+
+def _start_pairs(share: FloatArray, cs: CandidateSet, fits: BoolArray) -> tuple[IntArray, IntArray]:
+    """Each class's cheapest candidates per pod: by whole pods per node, and by its largest share."""
+    prices = np.array([c.price for c in cs.candidates], dtype=float)
+    chosen = np.zeros(fits.shape, dtype=bool)
+    with np.errstate(divide="ignore"):
+        for cost in (prices[None, :] / np.maximum(cs.per_node, 1), prices[None, :] * share.max(axis=2)):
+            ranked = np.argsort(np.where(fits, cost, np.inf), axis=1, kind="stable")[:, :_START_PER_CLASS]
+            rows = np.repeat(np.arange(fits.shape[0]), ranked.shape[1])
+            chosen[rows, ranked.ravel()] = True
+    ks, cands = np.nonzero(chosen & fits)
+    return ks.astype(np.int64), cands.astype(np.int64)
+
+
+def _exact_pairs(
+    share: FloatArray, pi: FloatArray, knap: BlockKnapsack, prices: FloatArray, tol: float
+) -> tuple[FloatArray, IntArray, IntArray, FloatArray]:
+    """Each candidate's exact knapsack value, the pairs of those beating their price (those it fills,
+    and those worth more than their resources at its prices), and every candidate's resource prices."""
+    worth, y, res_price = knap.solve(pi)
+    bad = (worth > prices[knap.cands] + tol)[knap.pos]
+    gain = pi[knap.k] - (share[knap.k, knap.cands[knap.pos], :] * res_price[knap.pos]).sum(axis=1)
+    take = bad & ((y > 1e-9) | (gain > -_NEAR * pi[knap.k]))
+    return worth, knap.k[take], knap.cands[knap.pos[take]], res_price
+
+
+def _directions(n_cand: int, n_res: int, lp_prices: FloatArray, known: FloatArray) -> FloatArray:
+    """Resource weightings to merge a candidate's resources by: each resource alone, all alike, the
+    bound LP's own resource prices for it, and the last exact knapsack's prices."""
+    unit = [np.broadcast_to(np.eye(n_res)[r], (n_cand, n_res)) for r in range(n_res)]
+    even = np.ones((n_cand, n_res))
+    lp = np.where(lp_prices.sum(axis=1, keepdims=True) > 0, lp_prices, even)
+    return np.stack([*unit, even, lp, known])
 
 
 def solve_lower_bound(cs: CandidateSet, counts: Sequence[int]) -> LowerBound:
-    """Solve the LP for the classes with counts[k] > 0 that fit at least one candidate."""
+    """The bound for `counts[k]` pods of each class k that fits at least one candidate."""
     n_cls, n_cand = cs.per_node.shape
-    fits = cs.fits & (np.asarray(counts) > 0)[:, None]
-    pair_k, pair_c = np.nonzero(fits)
-    n_pairs = len(pair_k)
-    if n_pairs == 0:
-        zeros = np.zeros((n_cls, n_cand))
-        return LowerBound(0.0, zeros, np.zeros(n_cand), np.zeros(n_cls))
-    n_var = n_pairs + n_cand  # y pairs first, then x per candidate
-    cost = np.concatenate([np.zeros(n_pairs), [c.price for c in cs.candidates]])
-
-    classes = np.unique(pair_k)
-    row_of_class = {int(k): i for i, k in enumerate(classes)}
-    eq = coo_matrix(
-        (np.ones(n_pairs), ([row_of_class[int(k)] for k in pair_k], np.arange(n_pairs))),
-        shape=(len(classes), n_var),
+    counts_arr = np.asarray(counts, dtype=np.int64)
+    fits = cs.fits & (counts_arr > 0)[:, None] if n_cand else np.zeros((n_cls, 0), dtype=bool)
+    classes = np.nonzero(fits.any(axis=1))[0].astype(np.int64)
+    if not len(classes):
+        return LowerBound(0.0, np.zeros(n_cand), np.zeros(n_cand), np.zeros(n_cls))
+    model = _BoundLp(cs, counts_arr, classes)
+    share, n_res = model.share, model.n_res
+    caps = np.where(cs.per_node < CUT_LIMIT, cs.per_node, np.inf).astype(float)
+    model.add_pairs(*_start_pairs(share, cs, fits))
+    prices = np.array([c.price for c in cs.candidates], dtype=float)
+    tol = 1e-9 * max(1.0, float(prices.max()))
+    every = np.arange(n_cand, dtype=np.int64)
+    known = np.ones((n_cand, n_res))
+    best = 0.0
+    rounds = 0
+    while True:
+        rounds += 1
+        sol = model.lp.solve()
+        pi = model.pod_values(sol)
+        rows = sol.row_dual[model.res_base : model.res_base + n_cand * n_res].reshape(n_cand, n_res)
+        upper, _ = surrogate_bounds(share, pi, caps, fits, every, _directions(n_cand, n_res, -rows, known))
+        bad = upper > prices + tol
+        new = np.zeros(fits.shape, dtype=bool)
+        if bad.any():  # the cheap bounds cannot rule these out: ask the exact knapsack
+            knap = BlockKnapsack(share, caps, fits & (pi > 0)[:, None], every[bad])
+            worth, ks, cands, res_price = _exact_pairs(share, pi, knap, prices, tol)
+            known[every[bad]] = np.maximum(res_price, 1e-12)
+            upper[every[bad]] = np.minimum(upper[every[bad]], worth)
+            new[ks, cands] = ~model.present[ks, cands]
+        # Farley: the duals scaled down until no candidate's node is worth more than its price are
+        # feasible for the full LP, so their objective is a valid bound whatever is still missing
+        best = max(best, float(counts_arr @ pi) / max(1.0, float(np.max(upper / prices))))
+        broken = model.add_broken_cuts(sol, caps)
+        if not broken and (not new.any() or best >= sol.objective * (1.0 - _CLOSE_ENOUGH)):
+            break  # nothing left to add, or what is left could lift the bound by a negligible amount
+        model.add_pairs(*(a.astype(np.int64) for a in np.nonzero(new)))
+    ks, cands = np.nonzero(model.present)
+    y = sol.col_value[model.col_of[ks, cands]]
+    used = y > 1e-9
+    return LowerBound(
+        value=max(0.0, best * _SAFETY),
+        nodes=sol.col_value[:n_cand],
+        value_bound=upper,
+        pod_value=pi,
+        pairs=int(model.present.sum()),
+        rounds=rounds,
+        assignment=(ks[used].astype(np.int64), cands[used].astype(np.int64), y[used]),
     )
-    b_eq = np.array([counts[int(k)] for k in classes], dtype=float)
-
-    scale = np.maximum(cs.room.max(axis=0), 1).astype(float)
-    demand = cs.demand / scale
-    room = cs.room / scale
-    n_res = demand.shape[1]
-    rows, cols, vals = [], [], []
-    # resources: row (c, r)
-    for r in range(n_res):
-        nz = demand[pair_k, r] > 0
-        rows.append(pair_c[nz] * n_res + r)
-        cols.append(np.arange(n_pairs)[nz])
-        vals.append(demand[pair_k[nz], r])
-    rows.append(np.repeat(np.arange(n_cand) * n_res, n_res) + np.tile(np.arange(n_res), n_cand))
-    cols.append(np.repeat(n_pairs + np.arange(n_cand), n_res))
-    vals.append(-room.ravel())
-    # whole pods per node, row base + i for the i-th cut. Where a node holds many pods of the class the
-    # cut adds < 1/_CUT_LIMIT over the resource rows, so it is left out (dropping rows keeps the bound valid).
-    base = n_cand * n_res
-    cut = np.nonzero(cs.per_node[pair_k, pair_c] < _CUT_LIMIT)[0]
-    n_cut = len(cut)
-    rows += [base + np.arange(n_cut), base + np.arange(n_cut)]
-    cols += [cut, n_pairs + pair_c[cut]]
-    vals += [np.ones(n_cut), -cs.per_node[pair_k[cut], pair_c[cut]].astype(float)]
-    ub = coo_matrix(
-        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(base + n_cut, n_var)
-    )
-    res = linprog(
-        cost,
-        A_ub=ub.tocsr(),
-        b_ub=np.zeros(base + n_cut),
-        A_eq=eq.tocsr(),
-        b_eq=b_eq,
-        bounds=(0, None),
-        method="highs-ipm",  # 4-5x faster than dual simplex on these degenerate LPs (same optimum)
-    )
-    if res.status != 0:
-        raise RuntimeError(f"lower-bound LP failed: {res.message}")
-    y = np.zeros((n_cls, n_cand))
-    y[pair_k, pair_c] = res.x[:n_pairs]
-    duals = np.zeros(n_cls)
-    duals[classes] = res.eqlin.marginals
-    return LowerBound(float(res.fun) * _SAFETY, y, res.x[n_pairs:], duals)

@@ -1,9 +1,14 @@
 """`plan_snapshot`: the cheapest verified node set for a snapshot's movable pods, with its lower bound.
 
 Called by `optimizer.report` (savings), the CLI and benchmarks; later by the autoscaler. Pure: the
-snapshot, catalog and constraints in, a `Plan` out. Every plan is checked pod by pod with
-`scheduling.verify_placement` before it is returned; a pod that would break a rule is reported as
-unschedulable with the rule instead of being placed.
+snapshot, catalog and constraints in, a `Plan` out, the same plan for the same input. The steps:
+1. pods grouped into classes (`workload`), candidate node kinds with their fit matrices (`candidates`),
+   zones fixed for pods whose spread or anti-affinity counts per zone (`zones`);
+2. the LP lower bound (`lower_bound`): no valid plan for these pods can cost less;
+3. node patterns by column generation, rounded to whole nodes (`column_generation`, `pricing`);
+4. each node moved to the cheapest type that holds its pods (`improve`);
+5. pods named onto nodes and the placement verified pod by pod by `scheduling.verify_placement`
+   (`realize`); a pod that would break a rule is moved or reported unschedulable, never placed.
 """
 
 from __future__ import annotations
@@ -18,17 +23,23 @@ import numpy.typing as npt
 from kubewise.catalog.types import RegionCatalog
 from kubewise.model import Pod, Snapshot
 from kubewise.optimizer.candidates import Candidate, CandidateSet, build_candidates
-from kubewise.optimizer.construction import build_plan_nodes
+from kubewise.optimizer.column_generation import Effort, search_nodes
+from kubewise.optimizer.demand import ANY_ZONE, DemandRows, demand_rows
+from kubewise.optimizer.improve import NodeSpec, downsize
 from kubewise.optimizer.lower_bound import LowerBound, solve_lower_bound
 from kubewise.optimizer.node_labels import default_zones
-from kubewise.optimizer.packing import Packer
+from kubewise.optimizer.node_rules import node_rules
+from kubewise.optimizer.pricing import PatternPricer, make_blocks
+from kubewise.optimizer.realize import realize
 from kubewise.optimizer.templates import derive_templates, zones_of
 from kubewise.optimizer.types import Constraints, Plan, UnschedulablePod
-from kubewise.optimizer.workload import PodClass, Workload, split_workload
+from kubewise.optimizer.workload import Workload, split_workload
 from kubewise.optimizer.zones import ZoneAssignment, assign_zones
-from kubewise.scheduling import static_fit, verify_placement
+from kubewise.scheduling import static_fit
 
-__all__ = ["plan_snapshot"]
+__all__ = ["Effort", "plan_snapshot"]
+
+_PRICED_CANDIDATES = 20  # beyond the bound LP's own, the candidates most worth a node at its prices
 
 
 def _why_unplaceable(pod: Pod, cs: CandidateSet, all_candidates: Sequence[Candidate]) -> str:
@@ -57,120 +68,100 @@ def _placeable_classes(workload: Workload, cs: CandidateSet) -> tuple[list[int],
 
 
 def _counts(
-    classes: Sequence[PodClass],
-    placeable: Sequence[int],
-    required: dict[int, list[int | None]],
-    exclude: set[int],
+    workload: Workload, placeable: Sequence[int], zones: ZoneAssignment, left_out: set[int]
 ) -> list[int]:
-    counts = [0] * len(classes)
+    counts = [0] * len(workload.classes)
     for k in placeable:
-        pods = classes[k].pods if k not in required else classes[k].pods[: len(required[k])]
-        counts[k] = sum(1 for p in pods if id(p) not in exclude)
+        cls = workload.classes[k]
+        pods = cls.pods if k not in zones.required else cls.pods[: len(zones.required[k])]
+        counts[k] = sum(1 for p in pods if id(p) not in left_out)
     return counts
 
 
-def _repair(packer: Packer, snapshot: Snapshot) -> list[UnschedulablePod]:
-    """Take off any pod `verify_placement` objects to (rare: rules the packer only approximates)."""
-    removed: list[UnschedulablePod] = []
-    for _ in range(3):
-        nodes = [packer.state.node(n) for n in packer.nodes]
-        placement = {
-            n: [*packer.cs.candidates[packer.node_candidate[n]].daemonsets, *packer.nodes[n].pods]
-            for n in packer.nodes
-        }
-        violations = verify_placement(nodes, placement, snapshot.namespace_labels)
-        if not violations:
-            return removed
-        for v in violations:
-            pod = next((p for p in packer.nodes[v.node_name].pods if p.key == v.pod_key), None)
-            if pod is not None:
-                packer.unplace(pod, v.node_name)
-                removed.append(UnschedulablePod(pod, f"placing it would break a scheduling rule: {v.reason}"))
-    raise RuntimeError("plan verification kept failing; refusing to return an unverified plan")
+def _pricing_candidates(cs: CandidateSet, lb: LowerBound, rows: DemandRows) -> list[int]:
+    """The bound LP's candidates, the next best by its duals, and each row's cheapest per pod alone."""
+    prices = np.array([c.price for c in cs.candidates], dtype=float)
+    chosen = set(np.nonzero(lb.nodes > 1e-9)[0].tolist())
+    ratio = lb.value_bound / prices
+    chosen.update(np.argsort(-ratio, kind="stable")[:_PRICED_CANDIDATES].tolist())
+    usable = cs.zone_ok & (cs.per_node > 0)[:, :, None]
+    with np.errstate(divide="ignore"):
+        per_pod = prices[None, :] / np.maximum(cs.per_node, 1)
+    for k, z in zip(rows.klass.tolist(), rows.zone.tolist(), strict=True):
+        ok = usable[k].any(axis=1) if z == ANY_ZONE else usable[k, :, z]
+        if not rows.zoned and z == ANY_ZONE:
+            ok = usable[k].all(axis=1)
+        chosen.add(int(np.argmin(np.where(ok, per_pod[k], np.inf))))
+    return sorted(chosen)
+
+
+def _arch_default(snapshot: Snapshot, constraints: Constraints) -> Constraints:
+    if constraints.arch is None and any(n.arch for n in snapshot.nodes):
+        # images are only known to run on the architectures the cluster runs today
+        return dataclasses.replace(constraints, arch=frozenset(n.arch for n in snapshot.nodes if n.arch))
+    return constraints
 
 
 def plan_snapshot(
-    snapshot: Snapshot, catalog: RegionCatalog, constraints: Constraints, name: str = "on-demand"
+    snapshot: Snapshot,
+    catalog: RegionCatalog,
+    constraints: Constraints,
+    name: str = "on-demand",
+    effort: Effort | None = None,
 ) -> Plan:
     """Plan new nodes for every movable pod of `snapshot` (DaemonSet pods ride along on each node)."""
-    t0 = time.perf_counter()
+    clock = [time.perf_counter()]  # stage timings for the stats only; nothing depends on them
     workload = split_workload(snapshot)
-    if constraints.arch is None and any(n.arch for n in snapshot.nodes):
-        # images are only known to run on the architectures the cluster runs today
-        constraints = dataclasses.replace(
-            constraints, arch=frozenset(n.arch for n in snapshot.nodes if n.arch)
-        )
+    constraints = _arch_default(snapshot, constraints)
     zones = constraints.zones or zones_of(snapshot.nodes) or default_zones(catalog.provider, catalog.region)
     templates = constraints.templates or derive_templates(snapshot.nodes, workload.movable)
     cs = build_candidates(workload.classes, workload.daemonsets, catalog, constraints, templates, zones)
-    t1 = time.perf_counter()
     placeable, unschedulable = _placeable_classes(workload, cs)
     usable: npt.NDArray[np.bool_] = np.asarray((cs.zone_ok & (cs.per_node > 0)[:, :, None]).any(axis=1))
     zone_plan = assign_zones(workload.classes, usable, zones)
-    unschedulable += [UnschedulablePod(p, r) for p, r in zone_plan.impossible]
-    lb = solve_lower_bound(cs, _counts(workload.classes, placeable, zone_plan.required, set()))
-    t2 = time.perf_counter()
-    packer, stuck = _construct(workload, cs, snapshot, zone_plan, lb, placeable)
-    for pod in stuck:
-        unschedulable.append(UnschedulablePod(pod, _why_stuck(packer, pod)))
-    unschedulable += _repair(packer, snapshot)
+    reported = {id(u.pod) for u in unschedulable}  # classes no candidate runs are already explained
+    unschedulable += [UnschedulablePod(p, r) for p, r in zone_plan.impossible if id(p) not in reported]
+    clock.append(time.perf_counter())
+    lb = solve_lower_bound(cs, _counts(workload, placeable, zone_plan, set()))
+    clock.append(time.perf_counter())
+    rows = demand_rows(workload.classes, placeable, zone_plan, cs)
+    blocks = make_blocks(range(len(cs.candidates)), rows, len(cs.zones))
+    first = set(_pricing_candidates(cs, lb, rows))
+    active = [b for b, c in enumerate(blocks.cand.tolist()) if c in first]
+    pricer = PatternPricer(cs, rows, node_rules(workload.classes, snapshot.namespace_labels), blocks, active)
+    seeds = pricer.seed(lb.assignment, lb.nodes, rows.count)
+    patterns, search = search_nodes(pricer, rows.count, effort or Effort(), seeds, lb.value)
+    specs = [
+        NodeSpec(int(blocks.cand[p.block]), int(blocks.zone[p.block]), p.rows, p.counts) for p in patterns
+    ]
+    specs = downsize(cs, rows, specs)
+    clock.append(time.perf_counter())
+    class_of = {id(p): cls.index for cls in workload.classes for p in cls.pods}
+    done = realize(cs, rows, specs, class_of, snapshot.namespace_labels)
     bound = lb.value
-    if len(unschedulable) > len(zone_plan.impossible):  # the bound must cover exactly the placed pods
-        left_out = {id(u.pod) for u in unschedulable}
-        bound = solve_lower_bound(
-            cs, _counts(workload.classes, placeable, zone_plan.required, left_out)
-        ).value
-    t3 = time.perf_counter()
-    nodes = sorted(packer.nodes.values(), key=lambda n: n.name)
+    if done.unschedulable:  # the bound must cover exactly the placed pods
+        left_out = {id(u.pod) for u in done.unschedulable}
+        bound = solve_lower_bound(cs, _counts(workload, placeable, zone_plan, left_out)).value
+    unschedulable += done.unschedulable
+    clock.append(time.perf_counter())
+    nodes = sorted(done.nodes, key=lambda n: n.name)
     stats = {
         "pods": float(len(workload.movable)),
         "classes": float(len(workload.classes)),
         "candidates": float(len(cs.candidates)),
-        "seconds_candidates": t1 - t0,
-        "seconds_lower_bound": t2 - t1,
-        "seconds_packing": t3 - t2,
-        "seconds_total": t3 - t0,
+        "rows": float(len(rows)),
+        "blocks": float(pricer.active.sum()),
+        "patterns": float(search.patterns),
+        "pricing_rounds": float(search.pricing_rounds),
+        "fixes": float(search.fixes),
+        **search.extra,
+        "pattern_lp": search.lp_value,
+        "seconds_candidates": clock[1] - clock[0],
+        "seconds_lower_bound": clock[2] - clock[1],
+        "seconds_nodes": clock[3] - clock[2],
+        "seconds_verify": clock[4] - clock[3],
+        "seconds_total": clock[4] - clock[0],
     }
-    ds = {n.name: list(cs.candidates[packer.node_candidate[n.name]].daemonsets) for n in nodes}
+    ds = {n.name: list(cs.candidates[done.candidate_of[n.name]].daemonsets) for n in nodes}
     unschedulable.sort(key=lambda u: u.pod.key)
     return Plan(name, nodes, unschedulable, bound, ds, stats)
-
-
-_TRY_BOTH_BELOW_PODS = 400
-
-
-def _construct(
-    workload: Workload,
-    cs: CandidateSet,
-    snapshot: Snapshot,
-    zone_plan: ZoneAssignment,
-    lb: LowerBound,
-    placeable: Sequence[int],
-) -> tuple[Packer, list[Pod]]:
-    """LP rounding, and on small inputs also the pure greedy construction; the cheaper one wins."""
-    best: tuple[float, int, Packer, list[Pod]] | None = None
-    variants = (True, False) if len(workload.movable) < _TRY_BOTH_BELOW_PODS else (True,)
-    for attempt, rounding in enumerate(variants):
-        packer = Packer(workload.classes, cs, snapshot.namespace_labels)
-        stuck = build_plan_nodes(packer, workload.classes, zone_plan, lb, placeable, lp_rounding=rounding)
-        cost = sum(n.hourly_price for n in packer.nodes.values())
-        key = (len(stuck), cost)
-        if best is None or key < (len(best[3]), best[0]):
-            best = (cost, attempt, packer, stuck)
-    assert best is not None
-    return best[2], best[3]
-
-
-def _why_stuck(packer: Packer, pod: Pod) -> str:
-    """Ask the scheduler why the pod does not go onto an empty node of the cheapest fitting candidate."""
-    cs = packer.cs
-    k = packer.class_of(pod)
-    options = np.nonzero(cs.fits[k])[0]
-    if not len(options):
-        return "no allowed instance type can run it"
-    cand = min(options, key=lambda c: cs.candidates[c].price)
-    zone = int(np.argmax(cs.zone_ok[k, cand]))
-    name = packer.open_node(int(cand), zone)
-    reason = packer.state.can_place(pod, name)
-    packer.close_node(name)
-    return f"no valid placement found: {reason or 'required pod affinity or spread could not be met'}"
