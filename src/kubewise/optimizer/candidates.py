@@ -1,9 +1,10 @@
 """Candidate new nodes (template x instance type x capacity type) and which pod classes each can run.
 
 Called by `optimizer.planner`. Fit is decided by `kubewise.scheduling` (node selector, node affinity,
-taints) on hypothetical nodes; resources are compared as integer vectors with NumPy so that a class x
-candidate matrix over a full catalog stays cheap. Dominated candidates (another one runs a superset of
-the classes, has at least as much room and costs no more) are dropped: that keeps the lower bound valid.
+taints) on hypothetical nodes, once per group of classes with the same node constraints; resources
+are compared as integer vectors with NumPy. Dominated candidates (another one passes a superset of the
+predicates, has at least as much room and costs no more) are dropped before any class x candidate
+matrix is built, which keeps the lower bound valid and the matrices small.
 """
 
 from __future__ import annotations
@@ -72,6 +73,7 @@ class CandidateSet:
     zone_ok: npt.NDArray[np.bool_]  # classes x candidates x zones: node predicates pass
     per_node: IntMatrix  # classes x candidates: most pods of the class an empty node holds (0 = no fit)
     zones: tuple[str, ...]
+    one_per_node: npt.NDArray[np.bool_]  # classes: required anti-affinity on the hostname against itself
 
     @property
     def fits(self) -> npt.NDArray[np.bool_]:
@@ -96,29 +98,38 @@ def _predicates_pass(pod: Pod, node: Node) -> bool:
     )
 
 
-def _predicate_matrix(
-    classes: Sequence[PodClass], candidates: Sequence[Candidate], zones: Sequence[str]
-) -> npt.NDArray[np.bool_]:
-    """classes x candidates x zones, evaluated once per distinct (constraints, label projection)."""
-    out = np.zeros((len(classes), len(candidates), len(zones)), dtype=bool)
-    by_constraints: dict[tuple[object, ...], list[int]] = {}
+def _constraint_groups(classes: Sequence[PodClass]) -> tuple[list[Pod], npt.NDArray[np.int64]]:
+    """Classes with the same node selector, node affinity and tolerations pass the same node predicates:
+    one example pod per such group, and each class's group."""
+    examples: list[Pod] = []
+    seen: dict[tuple[object, ...], int] = {}
+    group = np.zeros(len(classes), dtype=np.int64)
     for cls in classes:
         p = cls.example
         key = (tuple(sorted(p.node_selector.items())), p.node_affinity, p.tolerations)
-        by_constraints.setdefault(key, []).append(cls.index)
-    for members in by_constraints.values():
-        pod = classes[members[0]].example
+        if key not in seen:
+            seen[key] = len(examples)
+            examples.append(p)
+        group[cls.index] = seen[key]
+    return examples, group
+
+
+def _predicate_matrix(
+    examples: Sequence[Pod], candidates: Sequence[Candidate], zones: Sequence[str]
+) -> npt.NDArray[np.bool_]:
+    """groups x candidates x zones, evaluated once per distinct (group, label projection)."""
+    out = np.zeros((len(examples), len(candidates), len(zones)), dtype=bool)
+    for g, pod in enumerate(examples):
         keys = _referenced_keys(pod)
         cache: dict[tuple[object, ...], bool] = {}
+        row = out[g]
         for c in candidates:
             for z, zone in enumerate(zones):
-                node_name = "kubewise-new-node"
                 proj = (c.template.name, *(zone if k in ZONE_KEYS else c.labels.get(k) for k in keys))
                 ok = cache.get(proj)
                 if ok is None:
-                    ok = cache[proj] = _predicates_pass(pod, c.node(node_name, zone))
-                if ok:
-                    out[members, c.index, z] = True
+                    ok = cache[proj] = _predicates_pass(pod, c.node("kubewise-new-node", zone))
+                row[c.index, z] = ok
     return out
 
 
@@ -180,41 +191,44 @@ def _per_node(demand: IntMatrix, room: IntMatrix) -> IntMatrix:
     return out
 
 
-def _limit_per_node(classes: Sequence[PodClass], per_node: IntMatrix) -> None:
+def _limit_per_node(classes: Sequence[PodClass], per_node: IntMatrix) -> npt.NDArray[np.bool_]:
     """Required self anti-affinity on the hostname allows one pod of the class per node."""
+    one = np.zeros(len(classes), dtype=bool)
     for cls in classes:
         pod = cls.example
         if any(
             t.topology_key == HOSTNAME_KEY and t.selector.matches(pod.labels) for t in pod.pod_anti_affinity
         ):
             np.minimum(per_node[cls.index], 1, out=per_node[cls.index])
+            one[cls.index] = True
+    return one
 
 
-def _drop_dominated(cs: CandidateSet) -> CandidateSet:
-    """Keep a candidate unless a no-dearer one has >= room and runs a superset of (class, zone) pairs."""
-    n = len(cs.candidates)
-    prices = np.array([c.price for c in cs.candidates])
-    ok = cs.zone_ok & (cs.per_node > 0)[:, :, None]
-    runs = [int.from_bytes(np.packbits(ok[:, i, :].ravel()).tobytes(), "big") for i in range(n)]
-    order = sorted(range(n), key=lambda i: (prices[i], -int(cs.room[i].sum()), i))
+def _undominated(
+    prices: npt.NDArray[np.float64], room: IntMatrix, predicates: npt.NDArray[np.bool_]
+) -> list[int]:
+    """Candidates no other one beats: another with no higher price, at least as much room (so at least
+    as many pods of every class per node) and every (group, zone) predicate this one passes. Among
+    equals the first in (price, larger room, index) order stays. Dropping the others keeps the lower
+    bound valid and loses no plan: each pod placement on them works on the other as well."""
+    n = len(prices)
+    if not n:
+        return []
+    passes = predicates.transpose(1, 0, 2).reshape(n, -1)  # candidates x (group, zone)
+    order = sorted(range(n), key=lambda i: (prices[i], -int(room[i].sum()), i))
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n)
     kept: list[int] = []
     for i in order:
-        if runs[i] == 0:
+        if not passes[i].any():
             continue
         if kept:
             k = np.array(kept)
-            # more room implies at least as many pods per node: per_node is monotone in room
-            bigger = k[(cs.room[k] >= cs.room[i]).all(axis=1)]
-            if any(runs[j] & runs[i] == runs[i] for j in bigger):
+            beats = (room[k] >= room[i]).all(axis=1) & (passes[k] >= passes[i]).all(axis=1)
+            if beats.any():
                 continue
         kept.append(i)
-    kept.sort()
-    cands = [cs.candidates[i] for i in kept]
-    for new_index, c in enumerate(cands):
-        c.index = new_index
-    return CandidateSet(
-        cands, cs.resources, cs.room[kept], cs.demand, cs.zone_ok[:, kept, :], cs.per_node[:, kept], cs.zones
-    )
+    return sorted(kept)
 
 
 def build_candidates(
@@ -240,11 +254,22 @@ def build_candidates(
         len(classes), len(names)
     )
     demand[:, names.index(PODS)] = np.maximum(demand[:, names.index(PODS)], 1)
-    per_node = _per_node(demand, room)
-    _limit_per_node(classes, per_node)
-    zone_ok = _predicate_matrix(classes, candidates, zones)
-    cs = CandidateSet(candidates, names, room, demand, zone_ok, per_node, tuple(zones))
-    return _drop_dominated(cs)
+    examples, group = _constraint_groups(classes)
+    predicates = _predicate_matrix(examples, candidates, zones)
+    prices = np.array([c.price for c in candidates], dtype=float)
+    kept = _undominated(prices, room, predicates)
+    per_node = _per_node(demand, room[kept])
+    one_per_node = _limit_per_node(classes, per_node)
+    zone_ok = predicates[group][:, kept, :]
+    runs = np.asarray((zone_ok.any(axis=2) & (per_node > 0)).any(axis=0), dtype=bool)
+    kept = [c for c, used in zip(kept, list(runs), strict=True) if used]  # no class fits: no use
+    cands = [candidates[i] for i in kept]
+    for new_index, c in enumerate(cands):
+        c.index = new_index
+    keep = np.nonzero(runs)[0]
+    return CandidateSet(
+        cands, names, room[kept], demand, zone_ok[:, keep, :], per_node[:, keep], tuple(zones), one_per_node
+    )
 
 
 def share_matrix(cs: CandidateSet) -> npt.NDArray[np.float64]:

@@ -19,10 +19,10 @@ import numpy.typing as npt
 from kubewise.optimizer.master import Pattern, PatternLp
 from kubewise.optimizer.pricing import PatternPricer
 
-__all__ = ["Effort", "NodeSearchStats", "search_nodes"]
+__all__ = ["Effort", "NodeSearchStats", "price_rounds", "single_row_patterns"]
 
 IntArray = npt.NDArray[np.int64]
-_KEEP_PER_ROW, _KEEP_EXTRA = 10, 1000  # patterns the LP keeps: a few per row beyond those in use
+_KEEP_PER_ROW, _KEEP_EXTRA = 6, 600  # patterns the LP keeps: a few per row beyond those in use
 FloatArray = npt.NDArray[np.float64]
 
 
@@ -51,7 +51,7 @@ class NodeSearchStats:
     extra: dict[str, float] = field(default_factory=dict)
 
 
-def _single_row_patterns(pricer: PatternPricer, waiting: IntArray) -> tuple[list[Pattern], list[float]]:
+def single_row_patterns(pricer: PatternPricer, waiting: IntArray) -> tuple[list[Pattern], list[float]]:
     """For every row, its cheapest whole-node pattern holding only that row's pods."""
     per_pod = np.where(
         pricer.fits,
@@ -70,7 +70,7 @@ def _single_row_patterns(pricer: PatternPricer, waiting: IntArray) -> tuple[list
     return patterns, prices
 
 
-def _price_rounds(
+def price_rounds(
     master: PatternLp,
     pricer: PatternPricer,
     waiting: IntArray,
@@ -103,56 +103,3 @@ def _price_rounds(
             found = [found[i] for i in np.argsort(gain, kind="stable")[::-1][: effort.new_per_round]]
         if not master.add(found, [float(pricer.prices[p.block]) for p in found]):
             return
-
-
-def _fix(pattern: Pattern, times: int, waiting: IntArray, nodes: list[Pattern]) -> None:
-    """Fix `times` nodes of the pattern, each trimmed to the pods still waiting."""
-    for _ in range(times):
-        counts = np.minimum(pattern.counts, waiting[pattern.rows])
-        if not counts.any():
-            return
-        keep = counts > 0
-        nodes.append(Pattern(pattern.block, pattern.rows[keep], counts[keep]))
-        waiting[pattern.rows] -= counts
-
-
-def search_nodes(
-    pricer: PatternPricer,
-    demand: IntArray,
-    effort: Effort,
-    seeds: list[Pattern] | None = None,
-    floor: float = 0.0,
-) -> tuple[list[Pattern], NodeSearchStats]:
-    """Nodes (patterns) that together hold exactly `demand[r]` pods of every row r; `seeds` are
-    patterns to start from besides the single-row ones; `floor` is a lower bound on the LP's value."""
-    stats = NodeSearchStats()
-    waiting = demand.astype(np.int64).copy()
-    nodes: list[Pattern] = []
-    if not waiting.any():
-        return nodes, stats
-    master = PatternLp(waiting)
-    master.add(*_single_row_patterns(pricer, waiting))
-    if seeds:
-        master.add(seeds, [float(pricer.prices[p.block]) for p in seeds])
-    _price_rounds(master, pricer, waiting, effort.pricing_rounds, stats, effort, floor, widen=True)
-    stats.lp_value = master.solve()[0]
-    stats.extra["initial_rounds"] = float(stats.pricing_rounds)
-    since_pricing = 0
-    while waiting.any():
-        _, z, _ = master.solve()
-        whole = np.floor(z + 1e-6).astype(np.int64)
-        if not whole.any():  # nothing used wholly: round up the nearly whole ones (at least the largest)
-            whole = (z >= effort.round_up_from).astype(np.int64)
-            whole[int(np.argmax(z))] = 1
-        for j in np.nonzero(whole)[0].tolist():
-            _fix(master.patterns[j], int(whole[j]), waiting, nodes)
-        stats.fixes += 1
-        master.set_demand(waiting)
-        pricer.set_waiting(waiting)
-        since_pricing += 1
-        if waiting.any() and since_pricing >= effort.fixes_between_pricing:
-            master.add(*_single_row_patterns(pricer, waiting))  # trimmed rows may need smaller nodes
-            _price_rounds(master, pricer, waiting, effort.pricing_rounds_per_fix, stats, effort)
-            since_pricing = 0
-    stats.patterns = len(master.patterns)
-    return nodes, stats

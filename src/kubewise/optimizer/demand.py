@@ -28,15 +28,12 @@ IntArray = npt.NDArray[np.int64]
 class DemandRows:
     klass: IntArray  # row -> pod class
     zone: IntArray  # row -> zone index, or ANY_ZONE
-    pods: list[list[Pod]]  # row -> its pods
+    pods: list[list[Pod]]  # row -> its pods (empty lists in sub-problems, which only count them)
     zoned: bool  # some row is pinned or some class may only use some zones: patterns need a zone
-
-    @property
-    def count(self) -> IntArray:
-        return np.array([len(p) for p in self.pods], dtype=np.int64)
+    count: IntArray  # row -> how many pods
 
     def __len__(self) -> int:
-        return len(self.pods)
+        return len(self.klass)
 
 
 def demand_rows(
@@ -66,4 +63,5 @@ def demand_rows(
     z_arr = np.array(zone, dtype=np.int64)
     usable = cs.zone_ok & (cs.per_node > 0)[:, :, None]  # classes x candidates x zones
     restricted = bool(len(k_arr)) and bool((usable[k_arr].any(axis=2) != usable[k_arr].all(axis=2)).any())
-    return DemandRows(k_arr, z_arr, pods, bool((z_arr != ANY_ZONE).any()) or restricted)
+    zoned = bool((z_arr != ANY_ZONE).any()) or restricted
+    return DemandRows(k_arr, z_arr, pods, zoned, np.array([len(p) for p in pods], dtype=np.int64))

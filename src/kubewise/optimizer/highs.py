@@ -58,6 +58,11 @@ class LpModel:
         if maximize:
             self._h.changeObjectiveSense(_core.ObjSense.kMaximize)
 
+    def prefer_primal(self, primal: bool) -> None:
+        """Primal simplex after adding columns (the basis stays primal feasible), dual simplex after
+        changing right-hand sides (it stays dual feasible): each resumes from where the last solve was."""
+        self._h.setOptionValue("simplex_strategy", 4 if primal else 1)
+
     @property
     def num_rows(self) -> int:
         return int(self._h.getNumRow())
@@ -113,21 +118,6 @@ class LpModel:
     def set_row_bounds(self, rows: IntArray, lower: FloatArray, upper: FloatArray) -> None:
         # in the binding, though missing from highspy's type stubs
         self._h.changeRowsBounds(len(rows), _i32(rows), _f64(lower), _f64(upper))  # type: ignore[attr-defined]
-
-    def set_integer(self, cols: IntArray, node_limit: int) -> None:
-        """Make columns integer (a MIP); the branch-and-bound stops after `node_limit` nodes, so the
-        answer depends on the model only, never on the machine's speed."""
-        kind = np.array([_core.HighsVarType.kInteger] * len(cols))
-        self._h.changeColsIntegrality(len(cols), _i32(cols), kind)
-        self._h.setOptionValue("mip_max_nodes", int(node_limit))
-
-    def solve_mip(self) -> tuple[FloatArray, float] | None:
-        """Best integer solution found and the proven bound on the optimum; None if none was found."""
-        self._h.run()
-        info = self._h.getInfo()
-        if info.primal_solution_status != 2:  # 2 = feasible
-            return None
-        return np.asarray(self._h.getSolution().col_value, dtype=np.float64), float(info.mip_dual_bound)
 
     def solve(self) -> LpSolution:
         """Solve from the last basis."""

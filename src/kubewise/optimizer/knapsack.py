@@ -16,7 +16,7 @@ import numpy.typing as npt
 
 from kubewise.optimizer.highs import INF, LpModel
 
-__all__ = ["BlockKnapsack", "candidate_values", "integer_knapsack", "surrogate_bounds"]
+__all__ = ["BlockKnapsack", "surrogate_bounds"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -30,37 +30,45 @@ def surrogate_bounds(
     fits: BoolArray,
     cands: IntArray,
     weights: FloatArray,
-) -> tuple[FloatArray, BoolArray]:
-    """Upper bounds on each listed candidate's knapsack, and the classes the best bound's solution uses.
+    enough: FloatArray | None = None,
+) -> FloatArray:
+    """Upper bounds on each listed candidate's knapsack.
 
     `weights`: directions x len(cands) x resources, non-negative. For each direction the resources are
     merged into one (sum_r w_r share_r <= sum_r w_r), a relaxation whose fractional knapsack is solved
     greedily by value per unit of the merged resource; the smallest over directions is returned.
-    (At the knapsack LP's own dual prices the merged bound equals the LP optimum.)
+    (At the knapsack LP's own dual prices the merged bound equals the LP optimum.) With `enough`, a
+    candidate whose best value per unit of merged resource is already at most `enough` gets that as
+    its bound (a node holds one unit) and skips the greedy, which sorts and is the costly part.
     """
     n_dir = weights.shape[0]
     n = len(cands)
     if not n:
-        return np.zeros(0), np.zeros((share.shape[0], 0), dtype=bool)
+        return np.zeros(0)
     ok = fits[:, cands] & (value > 0)[:, None]
-    cap = np.where(ok, caps[:, cands], 0.0)
     s_all = share[:, cands, :]
+    sizes = []
     best = np.full(n, np.inf)
-    support = np.zeros(ok.shape, dtype=bool)
-    cols = np.arange(n)
     for d in range(n_dir):
         w = weights[d]  # cands x resources
         size = (s_all * w[None, :, :]).sum(axis=2) / np.maximum(w.sum(axis=1), 1e-300)[None, :]
-        total, used = _fractional(size, value, cap, ok)
-        better = total < best
-        best = np.where(better, total, best)
-        support[:, better[cols]] = used[:, better]
-    return best, support
+        sizes.append(size)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            density = np.where(
+                ok, np.where(size > 0, value[:, None] / np.where(size > 0, size, 1.0), np.inf), 0.0
+            )
+        best = np.minimum(best, density.max(axis=0, initial=0.0))
+    rest = np.arange(n) if enough is None else np.nonzero(best > enough)[0]
+    if not len(rest):
+        return best
+    cap = np.where(ok[:, rest], caps[:, cands[rest]], 0.0)
+    for d in range(n_dir):
+        total = _fractional(sizes[d][:, rest], value, cap, ok[:, rest])
+        best[rest] = np.minimum(best[rest], total)
+    return best
 
 
-def _fractional(
-    size: FloatArray, value: FloatArray, cap: FloatArray, ok: BoolArray
-) -> tuple[FloatArray, BoolArray]:
+def _fractional(size: FloatArray, value: FloatArray, cap: FloatArray, ok: BoolArray) -> FloatArray:
     """Fractional knapsacks of capacity 1, one per column: items by value per size, capped counts."""
     with np.errstate(divide="ignore", invalid="ignore"):
         density = np.where(
@@ -79,10 +87,8 @@ def _fractional(
         gained = np.where(whole, v_o * cap_o, 0.0) + np.where(
             part, v_o * (1.0 - before) / np.where(s_o > 0, s_o, 1.0), 0.0
         )
-        total = np.nan_to_num(gained, nan=0.0, posinf=np.inf).sum(axis=0)
-    used = np.zeros(ok.shape, dtype=bool)
-    np.put_along_axis(used, order, whole | part, axis=0)
-    return total, used
+        total: FloatArray = np.nan_to_num(gained, nan=0.0, posinf=np.inf).sum(axis=0)
+    return total
 
 
 class BlockKnapsack:
@@ -126,33 +132,3 @@ class BlockKnapsack:
         worth = np.bincount(self.pos, weights=np.maximum(value[self.k], 0.0) * y, minlength=len(self.cands))
         prices = np.abs(sol.row_dual).reshape(len(self.cands), self.n_res)
         return worth.astype(np.float64), y, prices.astype(np.float64)
-
-
-def candidate_values(
-    share: FloatArray, value: FloatArray, caps: FloatArray, fits: BoolArray, cands: IntArray
-) -> FloatArray:
-    """Exact LP value of one node of each candidate in `cands` (only classes with value > 0 count)."""
-    worth, _, _ = BlockKnapsack(share, caps, fits & (value > 0)[:, None], cands).solve(value)
-    return worth
-
-
-def integer_knapsack(
-    share: FloatArray, value: FloatArray, cap: FloatArray, node_limit: int = 200
-) -> IntArray | None:
-    """Whole items maximising value with every resource share summing to at most 1 (HiGHS MIP).
-
-    `share`: items x resources, `value`, `cap`: per item. For the blocks where rounding the LP
-    optimum finds nothing worth its price although the LP says something is.
-    """
-    n, n_res = share.shape
-    lp = LpModel(maximize=True)
-    lp.add_rows(np.full(n_res, -INF), np.ones(n_res))
-    item, res = np.nonzero(share > 0)
-    starts = np.searchsorted(item, np.arange(n)).astype(np.int64)
-    lp.add_cols(value, np.zeros(n), cap, starts, res.astype(np.int64), share[item, res])
-    lp.set_integer(np.arange(n, dtype=np.int64), node_limit)
-    found = lp.solve_mip()
-    if found is None:
-        return None
-    out: IntArray = np.round(found[0]).astype(np.int64)
-    return out

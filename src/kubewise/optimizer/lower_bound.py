@@ -37,6 +37,8 @@ _SAFETY = 1.0 - 1e-6
 CUT_LIMIT = 40  # per-node cut rows only where fewer pods of the class fit on a node
 _START_PER_CLASS = 3  # cheapest candidates per class to start from, by each of two measures
 _CLOSE_ENOUGH = 1e-3  # stop adding pairs once the proven bound is within 0.1% of the restricted LP
+_EXACT_PER_ROUND = 16  # candidates whose knapsack is solved exactly per round, the most promising first
+_CARRIED = 4  # candidates whose resource prices are tried on every other candidate
 _NEAR = 0.3  # with a candidate that pays, also bring in pairs within 30% of paying at its prices
 
 FloatArray = npt.NDArray[np.float64]
@@ -61,11 +63,11 @@ class LowerBound:
 class _BoundLp:
     """The bound LP over the pairs added so far (every candidate has its x column from the start)."""
 
-    def __init__(self, cs: CandidateSet, counts: IntArray, classes: IntArray) -> None:
+    def __init__(self, cs: CandidateSet, counts: IntArray, classes: IntArray, prices: FloatArray) -> None:
         self.cs = cs
         n_cand, n_res = len(cs.candidates), len(cs.resources)
         self.n_res = n_res
-        self.lp = LpModel()
+        self.lp = LpModel(primal=True)
         self.eq_row = np.full(len(counts), -1, dtype=np.int64)
         self.eq_row[classes] = np.arange(len(classes))
         b = counts[classes].astype(float)
@@ -76,7 +78,6 @@ class _BoundLp:
         starts, rows, vals = csc(
             [(self.res_base + c * n_res + np.arange(n_res), -np.ones(n_res)) for c in range(n_cand)]
         )
-        prices = np.array([c.price for c in cs.candidates], dtype=float)
         self.lp.add_cols(prices, np.zeros(n_cand), np.full(n_cand, INF), starts, rows, vals)
         self.present = np.zeros(cs.per_node.shape, dtype=bool)
         self.cut = np.zeros(cs.per_node.shape, dtype=bool)
@@ -124,9 +125,10 @@ class _BoundLp:
         return pi
 
 
-def _start_pairs(share: FloatArray, cs: CandidateSet, fits: BoolArray) -> tuple[IntArray, IntArray]:
+def _start_pairs(
+    share: FloatArray, cs: CandidateSet, fits: BoolArray, prices: FloatArray
+) -> tuple[IntArray, IntArray]:
     """Each class's cheapest candidates per pod: by whole pods per node, and by its largest share."""
-    prices = np.array([c.price for c in cs.candidates], dtype=float)
     chosen = np.zeros(fits.shape, dtype=bool)
     with np.errstate(divide="ignore"):
         for cost in (prices[None, :] / np.maximum(cs.per_node, 1), prices[None, :] * share.max(axis=2)):
@@ -149,28 +151,100 @@ def _exact_pairs(
     return worth, knap.k[take], knap.cands[knap.pos[take]], res_price
 
 
-def _directions(n_cand: int, n_res: int, lp_prices: FloatArray, known: FloatArray) -> FloatArray:
+def _directions(
+    cs: CandidateSet, lp_prices: FloatArray, known: FloatArray, nodes: FloatArray, prices: FloatArray
+) -> FloatArray:
     """Resource weightings to merge a candidate's resources by: each resource alone, all alike, the
-    bound LP's own resource prices for it, and the last exact knapsack's prices."""
+    bound LP's own resource prices for it, the last exact knapsack's prices, and the prices per unit
+    of resource (not of node) that the LP pays on the candidates it uses most, carried over to this
+    candidate's room -- at an optimum, nodes compete at similar prices per core and per GiB."""
+    n_cand, n_res = lp_prices.shape
     unit = [np.broadcast_to(np.eye(n_res)[r], (n_cand, n_res)) for r in range(n_res)]
     even = np.ones((n_cand, n_res))
     lp = np.where(lp_prices.sum(axis=1, keepdims=True) > 0, lp_prices, even)
-    return np.stack([*unit, even, lp, known])
+    room = np.maximum(cs.room, 1).astype(float)
+    spend = nodes * prices
+    carried = []
+    for c in np.argsort(-spend, kind="stable")[:_CARRIED].tolist():
+        if spend[c] <= 0 or lp_prices[c].sum() <= 0:
+            break
+        per_unit = lp_prices[c] / room[c]  # price of one core, one byte, one pod slot, ... on c
+        carried.append(np.maximum(per_unit[None, :] * room, 1e-300))
+    return np.stack([*unit, even, lp, known, *carried])
+
+
+def _merged(cs: CandidateSet, counts: IntArray) -> tuple[CandidateSet, IntArray, IntArray]:
+    """The classes with pods, those with the same requests and the same candidates and zones merged
+    into one (unless a class is limited to one pod per node by its own anti-affinity). The merged LP is
+    smaller and, if anything, stronger: a node holds at most `per_node` pods of one shape whatever class
+    they belong to, so the merged per-node row is valid for every plan. Returns the merged set, its
+    counts, and each class's merged index (-1 for classes without pods)."""
+    ok = cs.zone_ok & (cs.per_node > 0)[:, :, None]
+    seen: dict[tuple[object, ...], int] = {}
+    group = np.full(len(counts), -1, dtype=np.int64)
+    for k in np.nonzero(counts > 0)[0].tolist():
+        key = ("alone", k) if cs.one_per_node[k] else (cs.demand[k].tobytes(), ok[k].tobytes())
+        group[k] = seen.setdefault(key, len(seen))
+    members = np.nonzero(group >= 0)[0]
+    first = np.zeros(len(seen), dtype=np.int64)
+    first[group[members[::-1]]] = members[::-1]  # one member of each group
+    merged = CandidateSet(
+        cs.candidates,
+        cs.resources,
+        cs.room,
+        cs.demand[first],
+        cs.zone_ok[first],
+        cs.per_node[first],
+        cs.zones,
+        cs.one_per_node[first],
+    )
+    merged_counts = np.bincount(group[members], weights=counts[members], minlength=len(seen))
+    return merged, merged_counts.astype(np.int64), group
 
 
 def solve_lower_bound(cs: CandidateSet, counts: Sequence[int]) -> LowerBound:
     """The bound for `counts[k]` pods of each class k that fits at least one candidate."""
+    counts_arr = np.asarray(counts, dtype=np.int64)
+    merged, merged_counts, group = _merged(cs, counts_arr)
+    lb = _solve(merged, merged_counts, np.array([c.price for c in cs.candidates], dtype=float))
+    ks, cands, y = lb.assignment
+    # the merged class's pods go back to its members in proportion to their counts
+    members = np.argsort(group, kind="stable")
+    members = members[group[members] >= 0]
+    starts = np.searchsorted(group[members], ks)
+    ends = np.searchsorted(group[members], ks, side="right")
+    out_k, out_c, out_y = [], [], []
+    for s, e, c, v, g in zip(
+        starts.tolist(), ends.tolist(), cands.tolist(), y.tolist(), ks.tolist(), strict=True
+    ):
+        ids = members[s:e]
+        out_k.append(ids)
+        out_c.append(np.full(len(ids), c, dtype=np.int64))
+        out_y.append(v * counts_arr[ids] / max(int(merged_counts[g]), 1))
+    k_all = np.concatenate(out_k).astype(np.int64) if out_k else np.zeros(0, dtype=np.int64)
+    c_all = np.concatenate(out_c).astype(np.int64) if out_c else np.zeros(0, dtype=np.int64)
+    y_all = np.concatenate(out_y).astype(np.float64) if out_y else np.zeros(0)
+    keep = y_all > 1e-12
+    lb.pod_value = (
+        np.where(group >= 0, lb.pod_value[np.maximum(group, 0)], 0.0)
+        if len(lb.pod_value)
+        else np.zeros(len(counts_arr))
+    )
+    lb.assignment = (k_all[keep], c_all[keep], y_all[keep])
+    return lb
+
+
+def _solve(cs: CandidateSet, counts: IntArray, prices: FloatArray) -> LowerBound:
     n_cls, n_cand = cs.per_node.shape
     counts_arr = np.asarray(counts, dtype=np.int64)
     fits = cs.fits & (counts_arr > 0)[:, None] if n_cand else np.zeros((n_cls, 0), dtype=bool)
     classes = np.nonzero(fits.any(axis=1))[0].astype(np.int64)
     if not len(classes):
         return LowerBound(0.0, np.zeros(n_cand), np.zeros(n_cand), np.zeros(n_cls))
-    model = _BoundLp(cs, counts_arr, classes)
+    model = _BoundLp(cs, counts_arr, classes, prices)
     share, n_res = model.share, model.n_res
     caps = np.where(cs.per_node < CUT_LIMIT, cs.per_node, np.inf).astype(float)
-    model.add_pairs(*_start_pairs(share, cs, fits))
-    prices = np.array([c.price for c in cs.candidates], dtype=float)
+    model.add_pairs(*_start_pairs(share, cs, fits, prices))
     tol = 1e-9 * max(1.0, float(prices.max()))
     every = np.arange(n_cand, dtype=np.int64)
     known = np.ones((n_cand, n_res))
@@ -181,20 +255,31 @@ def solve_lower_bound(cs: CandidateSet, counts: Sequence[int]) -> LowerBound:
         sol = model.lp.solve()
         pi = model.pod_values(sol)
         rows = sol.row_dual[model.res_base : model.res_base + n_cand * n_res].reshape(n_cand, n_res)
-        upper, _ = surrogate_bounds(share, pi, caps, fits, every, _directions(n_cand, n_res, -rows, known))
+        upper = surrogate_bounds(
+            share,
+            pi,
+            caps,
+            fits,
+            every,
+            _directions(cs, -rows, known, sol.col_value[:n_cand], prices),
+            prices * (1 + 1e-9) + tol,
+        )
         bad = upper > prices + tol
         new = np.zeros(fits.shape, dtype=bool)
-        if bad.any():  # the cheap bounds cannot rule these out: ask the exact knapsack
-            knap = BlockKnapsack(share, caps, fits & (pi > 0)[:, None], every[bad])
+        unasked = 0
+        if bad.any():  # the cheap bounds cannot rule these out: ask the exact knapsack (worst first)
+            ask = every[bad][np.argsort(-(upper[bad] / prices[bad]), kind="stable")[:_EXACT_PER_ROUND]]
+            knap = BlockKnapsack(share, caps, fits & (pi > 0)[:, None], ask)
             worth, ks, cands, res_price = _exact_pairs(share, pi, knap, prices, tol)
-            known[every[bad]] = np.maximum(res_price, 1e-12)
-            upper[every[bad]] = np.minimum(upper[every[bad]], worth)
+            known[ask] = np.maximum(res_price, 1e-12)
+            upper[ask] = np.minimum(upper[ask], worth)
             new[ks, cands] = ~model.present[ks, cands]
+            unasked = int(bad.sum()) - len(ask)
         # Farley: the duals scaled down until no candidate's node is worth more than its price are
         # feasible for the full LP, so their objective is a valid bound whatever is still missing
         best = max(best, float(counts_arr @ pi) / max(1.0, float(np.max(upper / prices))))
         broken = model.add_broken_cuts(sol, caps)
-        if not broken and (not new.any() or best >= sol.objective * (1.0 - _CLOSE_ENOUGH)):
+        if not broken and ((not new.any() and not unasked) or best >= sol.objective * (1.0 - _CLOSE_ENOUGH)):
             break  # nothing left to add, or what is left could lift the bound by a negligible amount
         model.add_pairs(*(a.astype(np.int64) for a in np.nonzero(new)))
     ks, cands = np.nonzero(model.present)

@@ -57,6 +57,7 @@ class PatternLp:
         n = len(fresh)
         cost = np.array([c for _, c in fresh])
         self.lp.add_cols(cost, np.zeros(n), np.full(n, INF), starts, rows, vals)
+        self.lp.prefer_primal(True)
         for p, c in fresh:
             self._seen.add(p.key())
             self.patterns.append(p)
@@ -85,6 +86,7 @@ class PatternLp:
         self.price = [c for j, c in enumerate(self.price) if j not in gone]
 
     def set_demand(self, demand: IntArray) -> None:
+        self.lp.prefer_primal(False)
         self.lp.set_row_bounds(
             np.arange(self.n_rows, dtype=np.int64), demand.astype(float), np.full(self.n_rows, INF)
         )

@@ -23,23 +23,24 @@ import numpy.typing as npt
 from kubewise.catalog.types import RegionCatalog
 from kubewise.model import Pod, Snapshot
 from kubewise.optimizer.candidates import Candidate, CandidateSet, build_candidates
-from kubewise.optimizer.column_generation import Effort, search_nodes
-from kubewise.optimizer.demand import ANY_ZONE, DemandRows, demand_rows
-from kubewise.optimizer.improve import NodeSpec, downsize
-from kubewise.optimizer.lower_bound import LowerBound, solve_lower_bound
+from kubewise.optimizer.consolidate import empty_weakest, retype
+from kubewise.optimizer.demand import demand_rows
+from kubewise.optimizer.lower_bound import solve_lower_bound
 from kubewise.optimizer.node_labels import default_zones
 from kubewise.optimizer.node_rules import node_rules
-from kubewise.optimizer.pricing import PatternPricer, make_blocks
-from kubewise.optimizer.realize import realize
+from kubewise.optimizer.nodeset import NodeSet
+from kubewise.optimizer.polish import PolishBudget, polish
+from kubewise.optimizer.realize import NodeSpec, realize
+from kubewise.optimizer.rounding import build_nodes
 from kubewise.optimizer.templates import derive_templates, zones_of
 from kubewise.optimizer.types import Constraints, Plan, UnschedulablePod
 from kubewise.optimizer.workload import Workload, split_workload
 from kubewise.optimizer.zones import ZoneAssignment, assign_zones
 from kubewise.scheduling import static_fit
 
-__all__ = ["Effort", "plan_snapshot"]
+__all__ = ["plan_snapshot"]
 
-_PRICED_CANDIDATES = 20  # beyond the bound LP's own, the candidates most worth a node at its prices
+_EMPTY_TRIES = 200  # nodes the consolidation tries to empty, least worth per price first
 
 
 def _why_unplaceable(pod: Pod, cs: CandidateSet, all_candidates: Sequence[Candidate]) -> str:
@@ -78,21 +79,13 @@ def _counts(
     return counts
 
 
-def _pricing_candidates(cs: CandidateSet, lb: LowerBound, rows: DemandRows) -> list[int]:
-    """The bound LP's candidates, the next best by its duals, and each row's cheapest per pod alone."""
-    prices = np.array([c.price for c in cs.candidates], dtype=float)
-    chosen = set(np.nonzero(lb.nodes > 1e-9)[0].tolist())
-    ratio = lb.value_bound / prices
-    chosen.update(np.argsort(-ratio, kind="stable")[:_PRICED_CANDIDATES].tolist())
-    usable = cs.zone_ok & (cs.per_node > 0)[:, :, None]
-    with np.errstate(divide="ignore"):
-        per_pod = prices[None, :] / np.maximum(cs.per_node, 1)
-    for k, z in zip(rows.klass.tolist(), rows.zone.tolist(), strict=True):
-        ok = usable[k].any(axis=1) if z == ANY_ZONE else usable[k, :, z]
-        if not rows.zoned and z == ANY_ZONE:
-            ok = usable[k].all(axis=1)
-        chosen.add(int(np.argmin(np.where(ok, per_pod[k], np.inf))))
-    return sorted(chosen)
+def _specs(ns: NodeSet) -> list[NodeSpec]:
+    out = []
+    for i in ns.live.tolist():
+        rows = np.array(sorted(ns.contents[i]), dtype=np.int64)
+        counts = np.array([ns.contents[i][r] for r in rows.tolist()], dtype=np.int64)
+        out.append(NodeSpec(int(ns.cand[i]), int(ns.zone[i]), rows, counts))
+    return out
 
 
 def _arch_default(snapshot: Snapshot, constraints: Constraints) -> Constraints:
@@ -107,7 +100,6 @@ def plan_snapshot(
     catalog: RegionCatalog,
     constraints: Constraints,
     name: str = "on-demand",
-    effort: Effort | None = None,
 ) -> Plan:
     """Plan new nodes for every movable pod of `snapshot` (DaemonSet pods ride along on each node)."""
     clock = [time.perf_counter()]  # stage timings for the stats only; nothing depends on them
@@ -125,16 +117,16 @@ def plan_snapshot(
     lb = solve_lower_bound(cs, _counts(workload, placeable, zone_plan, set()))
     clock.append(time.perf_counter())
     rows = demand_rows(workload.classes, placeable, zone_plan, cs)
-    blocks = make_blocks(range(len(cs.candidates)), rows, len(cs.zones))
-    first = set(_pricing_candidates(cs, lb, rows))
-    active = [b for b, c in enumerate(blocks.cand.tolist()) if c in first]
-    pricer = PatternPricer(cs, rows, node_rules(workload.classes, snapshot.namespace_labels), blocks, active)
-    seeds = pricer.seed(lb.assignment, lb.nodes, rows.count)
-    patterns, search = search_nodes(pricer, rows.count, effort or Effort(), seeds, lb.value)
-    specs = [
-        NodeSpec(int(blocks.cand[p.block]), int(blocks.zone[p.block]), p.rows, p.counts) for p in patterns
-    ]
-    specs = downsize(cs, rows, specs)
+    prices = np.array([c.price for c in cs.candidates], dtype=float)
+    ns = NodeSet(cs, rows, node_rules(workload.classes, snapshot.namespace_labels))
+    resolve = lambda counts: solve_lower_bound(cs, counts)  # noqa: E731
+    build_nodes(ns, lb, resolve, prices)
+    cost_built = ns.price(prices)
+    retype(ns, prices)
+    removed = empty_weakest(ns, prices, lb.pod_value, _EMPTY_TRIES)
+    cost_consolidated = ns.price(prices)
+    ns, polished = polish(ns, lb, prices, resolve, PolishBudget())
+    specs = _specs(ns)
     clock.append(time.perf_counter())
     class_of = {id(p): cls.index for cls in workload.classes for p in cls.pods}
     done = realize(cs, rows, specs, class_of, snapshot.namespace_labels)
@@ -150,12 +142,11 @@ def plan_snapshot(
         "classes": float(len(workload.classes)),
         "candidates": float(len(cs.candidates)),
         "rows": float(len(rows)),
-        "blocks": float(pricer.active.sum()),
-        "patterns": float(search.patterns),
-        "pricing_rounds": float(search.pricing_rounds),
-        "fixes": float(search.fixes),
-        **search.extra,
-        "pattern_lp": search.lp_value,
+        "cost_built": cost_built,
+        "nodes_emptied": float(removed),
+        "cost_consolidated": cost_consolidated,
+        "pattern_lp": polished.lp_value,
+        "pricing_rounds": float(polished.pricing_rounds),
         "seconds_candidates": clock[1] - clock[0],
         "seconds_lower_bound": clock[2] - clock[1],
         "seconds_nodes": clock[3] - clock[2],

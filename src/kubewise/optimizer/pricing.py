@@ -22,22 +22,21 @@ import numpy.typing as npt
 from kubewise.optimizer.batch_fill import FillBatch, batch_fill, top_rows
 from kubewise.optimizer.candidates import CandidateSet
 from kubewise.optimizer.demand import ANY_ZONE, DemandRows
-from kubewise.optimizer.knapsack import BlockKnapsack, integer_knapsack, surrogate_bounds
+from kubewise.optimizer.knapsack import BlockKnapsack, surrogate_bounds
+from kubewise.optimizer.lower_bound import LowerBound
 from kubewise.optimizer.master import Pattern
 from kubewise.optimizer.node_rules import NodeRules
 from kubewise.optimizer.rule_fill import fill_with_rules
 
-__all__ = ["Blocks", "PatternPricer", "make_blocks"]
+__all__ = ["Blocks", "PatternPricer", "first_candidates", "make_blocks"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 _FOLLOWERS = 8  # complementary patterns generated after each block's best one
 _WIDTH = 96  # rows a fill considers per block, by value per unit of room
-_EXACT_PER_ROUND = 1  # blocks per round that get a MIP when rounding their LP fell short
-_EXACT_MAX_PODS = 12  # ... and only where the typical pod takes at least 1/12 of the node
-_EXACT_MAX_ROWS = 150
 _ACTIVATE_PER_ROUND = 12  # idle blocks started per activation, the most promising first
+_PRICED_CANDIDATES = 20  # beyond the bound LP's own, the candidates most worth a node at its prices
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +51,24 @@ def make_blocks(cands: Sequence[int], rows: DemandRows, n_zones: int) -> Blocks:
     if not rows.zoned:
         return Blocks(cand, np.full(len(cand), ANY_ZONE, dtype=np.int64))
     return Blocks(np.repeat(cand, n_zones), np.tile(np.arange(n_zones, dtype=np.int64), len(cand)))
+
+
+def first_candidates(cs: CandidateSet, lb: LowerBound, rows: DemandRows) -> list[int]:
+    """Candidates to price from the start: the bound LP's, the next best by its duals, and each row's
+    cheapest per pod alone."""
+    prices = np.array([c.price for c in cs.candidates], dtype=float)
+    chosen = set(np.nonzero(lb.nodes > 1e-9)[0].tolist())
+    ratio = lb.value_bound / prices
+    chosen.update(np.argsort(-ratio, kind="stable")[:_PRICED_CANDIDATES].tolist())
+    usable = cs.zone_ok & (cs.per_node > 0)[:, :, None]
+    with np.errstate(divide="ignore"):
+        per_pod = prices[None, :] / np.maximum(cs.per_node, 1)
+    for k, z in zip(rows.klass.tolist(), rows.zone.tolist(), strict=True):
+        ok = usable[k].any(axis=1) if z == ANY_ZONE else usable[k, :, z]
+        if not rows.zoned and z == ANY_ZONE:
+            ok = usable[k].all(axis=1)
+        chosen.add(int(np.argmin(np.where(ok, per_pod[k], np.inf))))
+    return sorted(chosen)
 
 
 def row_block_fits(cs: CandidateSet, rows: DemandRows, blocks: Blocks) -> BoolArray:
@@ -117,7 +134,7 @@ class PatternPricer:
         weights = np.stack([*(np.broadcast_to(np.eye(n_res)[r], (len(idle), n_res)) for r in range(n_res)),
                             np.ones((len(idle), n_res))])  # fmt: skip
         values, caps = np.where(waiting > 0, duals, 0.0), self.caps(waiting)
-        upper, _ = surrogate_bounds(self.share, values, caps, self.fits, idle, weights)
+        upper = surrogate_bounds(self.share, values, caps, self.fits, idle, weights, self.prices[idle])
         maybe = idle[upper > self.prices[idle] * (1.0 + 1e-6) + tol]
         if not len(maybe):
             return 0
@@ -159,54 +176,7 @@ class PatternPricer:
                     out.append(p)
                     if best[i] is None or self._gain(p, duals) > self._gain(best[i], duals):  # type: ignore[arg-type]
                         best[i] = p
-        for i, pattern in self._exact_where_rounding_fell_short(rnd, worth, best, duals, waiting, tol):
-            out.append(pattern)
-            best[i] = pattern
         return out + self._followers(rnd, best, duals, waiting, tol)
-
-    def _exact_where_rounding_fell_short(
-        self,
-        rnd: _Round,
-        worth: FloatArray,
-        best: list[Pattern | None],
-        duals: FloatArray,
-        waiting: IntArray,
-        tol: float,
-    ) -> list[tuple[int, Pattern]]:
-        """A small MIP for the blocks where no rounding of the LP found a pattern although the LP says a
-        node would pay, and a node holds few pods (there rounding an LP optimum can miss a combination
-        entirely; with many pods per node it costs at most a pod or two)."""
-        short = []
-        for i, b in enumerate(rnd.blocks.tolist()):
-            promised = worth[b] - self.prices[b]
-            got = self._gain(best[i], duals) if best[i] is not None else 0.0  # type: ignore[arg-type]
-            if best[i] is None and promised > 0:  # nothing found where the LP says a node would pay
-                short.append((got / promised, i, b))
-        out = []
-        for _, i, b in sorted(short)[:_EXACT_PER_ROUND]:
-            rows = np.nonzero(self.fits[:, b] & (duals > 0) & (waiting > 0))[0].astype(np.int64)
-            if not len(rows) or len(rows) > _EXACT_MAX_ROWS:
-                continue
-            if float(np.median(self.share[rows, b, :].max(axis=1))) < 1.0 / _EXACT_MAX_PODS:
-                continue
-            cap = np.minimum(self.per_node[rows, b], waiting[rows])
-            counts = integer_knapsack(self.share[rows, b, :], duals[rows], cap.astype(float), node_limit=50)
-            if counts is None:
-                continue
-            if not self.rules.trivial:  # the MIP does not know them: keep what they allow, in value order
-                order = np.argsort(-duals[rows], kind="stable")
-                klass, demand = self.rows.klass[rows], self.demand[rows]
-                n_cls = len(self.cs.per_node)
-                counts = fill_with_rules(self.rules, self.room[b], klass, demand, cap, counts, order, n_cls)
-                if counts is None:
-                    continue
-            keep = counts > 0
-            pattern = Pattern(int(b), rows[keep], counts[keep].astype(np.int64))
-            previous = best[i]
-            beat = tol if previous is None else max(tol, self._gain(previous, duals))
-            if keep.any() and self._gain(pattern, duals) > beat:
-                out.append((i, pattern))
-        return out
 
     def _gain(self, p: Pattern, duals: FloatArray) -> float:
         return float(duals[p.rows] @ p.counts) - float(self.prices[p.block])

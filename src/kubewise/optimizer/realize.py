@@ -13,17 +13,28 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 
 from kubewise.model import Node, Pod
 from kubewise.optimizer.candidates import CandidateSet
 from kubewise.optimizer.demand import ANY_ZONE, DemandRows
-from kubewise.optimizer.improve import NodeSpec
 from kubewise.optimizer.types import PlannedNode, UnschedulablePod
 from kubewise.scheduling import ClusterState, Violation, verify_placement
 
-__all__ = ["Realized", "realize"]
+__all__ = ["NodeSpec", "Realized", "realize"]
 
 _REPAIR_PASSES = 3
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True, slots=True)
+class NodeSpec:
+    """A node to create: candidate, zone (or ANY_ZONE: any), and pods per demand row."""
+
+    cand: int
+    zone: int
+    rows: IntArray
+    counts: IntArray
 
 
 @dataclass(slots=True)

@@ -1,0 +1,81 @@
+"""Putting waiting pods on nodes: dealt evenly over a fresh batch, or fitted tightly into what is left.
+
+Called by `optimizer.rounding` and `optimizer.consolidate`. Two placements, both row by row with the
+largest pods first and NumPy over the nodes:
+- `deal` spreads a batch of pods (what the LP gave one candidate) over that candidate's new nodes like
+  cards: each round gives one pod to each node that has the most room left below its share of the
+  batch, so every node ends up with about the batch's average mix, which is what the LP priced;
+- `fit_tightly` puts pods where they leave the least room (best fit), keeping large holes for large
+  pods; it is how leftovers find room on nodes that already exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import numpy.typing as npt
+
+from kubewise.optimizer.nodeset import NodeSet
+
+__all__ = ["by_size", "deal", "fit_tightly"]
+
+IntArray = npt.NDArray[np.int64]
+
+
+def by_size(ns: NodeSet, rows: IntArray, cand: int | None = None) -> IntArray:
+    """Rows ordered by their pods' largest share of a node (of `cand`, else of the largest candidate)."""
+    room = ns.cs.room[cand] if cand is not None else ns.cs.room.max(axis=0)
+    share = (ns.demand[rows] / np.maximum(room, 1)[None, :]).max(axis=1)
+    out: IntArray = rows[np.lexsort((rows, -share))]
+    return out
+
+
+def deal(ns: NodeSet, bag: Mapping[int, int], nodes: IntArray, waiting: IntArray) -> None:
+    """Deal `bag` ({row: pods}) over `nodes` (all of one candidate); placed pods leave `waiting`."""
+    if not len(nodes) or not bag:
+        return
+    cand = int(ns.cand[nodes[0]])
+    rows = by_size(ns, np.array(sorted(bag), dtype=np.int64), cand)
+    total = sum(ns.demand[r] * n for r, n in bag.items())
+    target = np.minimum(ns.cs.room[cand], -(-total // len(nodes)))  # each node's share of the batch
+    reserve = ns.cs.room[cand] - target
+    for row in rows.tolist():
+        left = min(bag[row], int(waiting[row]))
+        while left > 0:
+            room = ns.room_for(row, nodes)
+            open_ = np.nonzero(room > 0)[0]
+            if not len(open_):
+                break
+            score = ns.slack_after(row, nodes[open_], reserve)
+            chosen = open_[np.lexsort((open_, -score))[:left]]
+            ns.place(row, nodes[chosen], np.ones(len(chosen), dtype=np.int64))
+            waiting[row] -= len(chosen)
+            left -= len(chosen)
+
+
+def _tightest(ns: NodeSet, row: int, count: int, pool: IntArray) -> int:
+    """Place up to `count` pods of `row` on `pool` where they leave the least room; returns how many."""
+    room = ns.room_for(row, pool)
+    open_ = np.nonzero(room > 0)[0]
+    if not len(open_) or count <= 0:
+        return 0
+    score = ns.slack_after(row, pool[open_])
+    order = open_[np.lexsort((open_, score))]
+    take = np.minimum(room[order], count)
+    before = np.cumsum(take) - take
+    take = np.clip(count - before, 0, take)
+    ns.place(row, pool[order], take)
+    return int(take.sum())
+
+
+def fit_tightly(ns: NodeSet, waiting: IntArray, nodes: IntArray | None = None) -> None:
+    """Place waiting pods on existing nodes (all live ones by default) where they fit most tightly."""
+    rows = np.nonzero(waiting > 0)[0].astype(np.int64)
+    if not len(rows):
+        return
+    for row in by_size(ns, rows).tolist():
+        pool = ns.live if nodes is None else nodes
+        if not len(pool):
+            return
+        waiting[row] -= _tightest(ns, row, int(waiting[row]), pool)

@@ -1,0 +1,153 @@
+"""Column generation started from a finished plan: better node contents where nodes hold few pods.
+
+Called by `optimizer.planner` after `optimizer.rounding` and `optimizer.consolidate`. The bound LP
+prices pods as if they could be split, so where a node holds a handful of pods the rounded plan is a
+few percent above what whole pods allow. Here the plan's own nodes are the first columns of the node-
+pattern LP (`optimizer.master`), so it starts at the plan's cost with meaningful prices, and pricing
+(`optimizer.pricing`) adds node patterns that beat them. The LP's patterns are then taken as many whole
+times as it uses them, the pods left over are placed the fast way (`optimizer.rounding`), and the
+result is retyped and consolidated (`optimizer.consolidate`). The caller keeps it only if it is
+cheaper. The work is bounded by a count (demand rows x priced blocks x rounds), never by the clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from kubewise.optimizer.column_generation import Effort, NodeSearchStats, price_rounds, single_row_patterns
+from kubewise.optimizer.consolidate import empty_weakest, retype
+from kubewise.optimizer.dealing import fit_tightly
+from kubewise.optimizer.demand import ANY_ZONE
+from kubewise.optimizer.lower_bound import LowerBound
+from kubewise.optimizer.master import Pattern, PatternLp
+from kubewise.optimizer.nodeset import NodeSet
+from kubewise.optimizer.pricing import PatternPricer, first_candidates, make_blocks
+from kubewise.optimizer.rounding import build_nodes
+
+__all__ = ["PolishBudget", "polish"]
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class PolishBudget:
+    """Pricing rounds: `work / (rows x priced blocks)`, at most `max_rounds`; fewer than `min_rounds`
+    means the problem is too large to improve this way within the budget, and it is left as it is."""
+
+    work: int = 2_000_000
+    min_rounds: int = 12
+    max_rounds: int = 40
+    max_fixes: int = 400  # LP re-solves while rounding; what is left after them is placed the fast way
+    fixes_between_pricing: int = 4
+    round_up_from: float = 0.7  # when no pattern is used wholly, those used at least this much are fixed
+    empty_tries: int = 200
+    effort: Effort = field(default_factory=lambda: Effort(stall_rounds=8, stall_gain=0.001))
+
+
+def _block_of(ns: NodeSet, node: int, zoned: bool) -> int:
+    cand, zone = int(ns.cand[node]), int(ns.zone[node])
+    return cand * len(ns.cs.zones) + zone if zoned else cand
+
+
+def _plan_patterns(ns: NodeSet, zoned: bool) -> list[Pattern]:
+    out = []
+    for i in ns.live.tolist():
+        rows = np.array(sorted(ns.contents[i]), dtype=np.int64)
+        counts = np.array([ns.contents[i][r] for r in rows.tolist()], dtype=np.int64)
+        out.append(Pattern(_block_of(ns, i, zoned), rows, counts))
+    return out
+
+
+def _fix_whole(
+    master: PatternLp, pricer: PatternPricer, budget: PolishBudget, stats: NodeSearchStats
+) -> tuple[list[Pattern], IntArray]:
+    """Whole nodes from the pattern LP: every pattern it uses wholly is fixed that many times (when
+    none is, those used at least `round_up_from`, and the most used one), the fixed pods leave the
+    demand and the LP is re-solved warm, with a pricing round now and then for the rows rounding
+    trimmed. Returns the nodes and the pods per row still waiting after `max_fixes` re-solves."""
+    waiting = pricer.waiting.copy()
+    nodes: list[Pattern] = []
+    for step in range(budget.max_fixes):
+        if not waiting.any():
+            break
+        _, z, _ = master.solve()
+        whole = np.floor(z + 1e-6).astype(np.int64)
+        if not whole.any():
+            whole = (z >= budget.round_up_from).astype(np.int64)
+            whole[int(np.argmax(z))] = 1
+        for j in np.nonzero(whole)[0].tolist():
+            p = master.patterns[j]
+            for _ in range(int(whole[j])):
+                counts = np.minimum(p.counts, waiting[p.rows])
+                if not counts.any():
+                    break
+                keep = counts > 0
+                nodes.append(Pattern(p.block, p.rows[keep], counts[keep]))
+                waiting[p.rows] -= counts
+        stats.fixes += 1
+        master.set_demand(waiting)
+        pricer.set_waiting(waiting)
+        if waiting.any() and (step + 1) % budget.fixes_between_pricing == 0:
+            master.add(*single_row_patterns(pricer, waiting))
+            price_rounds(master, pricer, waiting, 1, stats, budget.effort)
+    return nodes, waiting
+
+
+def _node_set(ns: NodeSet, nodes: list[Pattern], blocks_cand: IntArray, blocks_zone: IntArray) -> NodeSet:
+    out = NodeSet(ns.cs, ns.rows, ns.rules)
+    turn = 0
+    for p in nodes:
+        zone = int(blocks_zone[p.block])
+        if zone == ANY_ZONE:
+            zone, turn = turn % len(ns.cs.zones), turn + 1
+        node = out.open(int(blocks_cand[p.block]), np.array([zone], dtype=np.int64))
+        for r, n in zip(p.rows.tolist(), p.counts.tolist(), strict=True):
+            out.place(r, node, np.array([n], dtype=np.int64))
+    return out
+
+
+def polish(
+    ns: NodeSet,
+    lb: LowerBound,
+    prices: FloatArray,
+    resolve: Callable[[IntArray], LowerBound],
+    budget: PolishBudget,
+) -> tuple[NodeSet, NodeSearchStats]:
+    """A cheaper node set for the same pods, or `ns` itself when column generation finds none."""
+    rows = ns.rows
+    stats = NodeSearchStats()
+    if not len(ns.live) or not rows.count.any():
+        return ns, stats
+    blocks = make_blocks(range(len(ns.cs.candidates)), rows, len(ns.cs.zones))
+    start = set(first_candidates(ns.cs, lb, rows)) | set(ns.cand[ns.live].tolist())
+    active = [b for b, c in enumerate(blocks.cand.tolist()) if c in start]
+    pricer = PatternPricer(ns.cs, rows, ns.rules, blocks, active)
+    before = ns.price(prices)
+    demand = rows.count.copy()
+    master = PatternLp(demand)
+    master.add(*single_row_patterns(pricer, demand))
+    current = _plan_patterns(ns, rows.zoned)
+    master.add(current, [float(pricer.prices[p.block]) for p in current])
+    size = max(1, len(rows) * max(1, int(pricer.active.sum())))
+    if budget.work // size < budget.min_rounds:
+        return ns, stats  # too large to improve within the budget: the rounded plan stands
+    rounds = min(budget.work // size, budget.max_rounds)
+    price_rounds(master, pricer, demand, rounds, stats, budget.effort, lb.value, widen=True)
+    value, _, _ = master.solve()
+    stats.lp_value = value
+    stats.patterns = len(master.patterns)
+    if value >= before * (1 - 1e-9):
+        return ns, stats  # the LP cannot beat the plan: rounding it would not either
+    nodes, waiting = _fix_whole(master, pricer, budget, stats)
+    out = _node_set(ns, nodes, blocks.cand, blocks.zone)
+    fit_tightly(out, waiting)
+    build_nodes(out, None, resolve, prices, waiting)
+    retype(out, prices)
+    empty_weakest(out, prices, lb.pod_value, budget.empty_tries)
+    retype(out, prices)
+    return (out if out.price(prices) < before - 1e-9 else ns), stats
