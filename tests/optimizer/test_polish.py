@@ -19,8 +19,8 @@ CAT = catalog(
 )
 
 
-def _pods() -> list:
-    rng = random.Random(0)  # pods a few per node, so that which ones share a node matters
+def _pods(seed: int = 0) -> list:
+    rng = random.Random(seed)  # pods a few per node, so that which ones share a node matters
     cpu, mem_mib = [100, 200, 300, 500, 700], [256, 512, 768, 1024, 1536]
     return [pod(f"s-{i}", rng.choice(cpu), rng.choice(mem_mib) / 1024, app=f"a{i % 7}") for i in range(60)]
 
@@ -38,12 +38,18 @@ def test_polish_never_returns_a_dearer_plan_and_places_every_pod() -> None:
     assert stats.lp_value <= before + 1e-9  # its LP starts from the plan's own nodes
 
 
-def test_polish_finds_a_cheaper_packing_than_rounding_here() -> None:
-    p = problem(_pods(), CAT)
-    ns = p.node_set()
-    build_nodes(ns, p.lb, p.resolve, p.prices)
-    retype(ns, p.prices)
-    empty_weakest(ns, p.prices, p.lb.pod_value, tries=50)
-    out, _ = polish(ns, p.lb, p.prices, p.resolve, PolishBudget())
-    assert out.price(p.prices) < ns.price(p.prices) - 0.01
-    assert out.price(p.prices) >= p.lb.value - 1e-9
+def test_polish_finds_cheaper_packings_than_rounding_on_such_workloads() -> None:
+    rounded = polished = bound = 0.0
+    for seed in range(8):
+        p = problem(_pods(seed), CAT)
+        ns = p.node_set()
+        build_nodes(ns, p.lb, p.resolve, p.prices)
+        retype(ns, p.prices)
+        empty_weakest(ns, p.prices, p.lb.pod_value, tries=50)
+        out, _ = polish(ns, p.lb, p.prices, p.resolve, PolishBudget())
+        assert p.lb.value - 1e-9 <= out.price(p.prices) <= ns.price(p.prices) + 1e-9
+        rounded += ns.price(p.prices)
+        polished += out.price(p.prices)
+        bound += p.lb.value
+    # rounding the bound LP leaves several percent here; column generation takes most of it back
+    assert polished <= rounded - 0.25 * (rounded - bound)

@@ -21,6 +21,7 @@ from kubewise.optimizer.nodeset import NodeSet
 __all__ = ["by_size", "deal", "fit_tightly"]
 
 IntArray = npt.NDArray[np.int64]
+CHUNK_NODES = 512  # nodes a batch is dealt over at once: larger batches are cut into even parts
 
 
 def by_size(ns: NodeSet, rows: IntArray, cand: int | None = None) -> IntArray:
@@ -31,11 +32,37 @@ def by_size(ns: NodeSet, rows: IntArray, cand: int | None = None) -> IntArray:
     return out
 
 
+def _chunks(
+    ns: NodeSet, bag: Mapping[int, int], nodes: IntArray, cand: int
+) -> list[tuple[dict[int, int], IntArray]]:
+    """A large batch cut into independent batches of about `CHUNK_NODES` nodes, each with an even share
+    of every row (pods dealt to chunks in size order), so that dealing stays linear in the pods."""
+    n_chunks = -(-len(nodes) // CHUNK_NODES)
+    if n_chunks <= 1:
+        return [(dict(bag), nodes)]
+    parts: list[dict[int, int]] = [{} for _ in range(n_chunks)]
+    turn = 0
+    for row in by_size(ns, np.array(sorted(bag), dtype=np.int64), cand).tolist():
+        n = bag[row]
+        base, extra = divmod(n, n_chunks)
+        for i in range(n_chunks):
+            count = base + (1 if (i - turn) % n_chunks < extra else 0)
+            if count:
+                parts[i][row] = count
+        turn = (turn + extra) % n_chunks
+    return [(parts[i], nodes[i::n_chunks]) for i in range(n_chunks)]
+
+
 def deal(ns: NodeSet, bag: Mapping[int, int], nodes: IntArray, waiting: IntArray) -> None:
     """Deal `bag` ({row: pods}) over `nodes` (all of one candidate); placed pods leave `waiting`."""
     if not len(nodes) or not bag:
         return
     cand = int(ns.cand[nodes[0]])
+    for part, chunk in _chunks(ns, bag, nodes, cand):
+        _deal(ns, part, chunk, waiting, cand)
+
+
+def _deal(ns: NodeSet, bag: Mapping[int, int], nodes: IntArray, waiting: IntArray, cand: int) -> None:
     rows = by_size(ns, np.array(sorted(bag), dtype=np.int64), cand)
     total = sum(ns.demand[r] * n for r, n in bag.items())
     target = np.minimum(ns.cs.room[cand], -(-total // len(nodes)))  # each node's share of the batch

@@ -67,7 +67,7 @@ class _BoundLp:
         self.cs = cs
         n_cand, n_res = len(cs.candidates), len(cs.resources)
         self.n_res = n_res
-        self.lp = LpModel(primal=True)
+        self.lp = LpModel()
         self.eq_row = np.full(len(counts), -1, dtype=np.int64)
         self.eq_row[classes] = np.arange(len(classes))
         b = counts[classes].astype(float)
@@ -281,6 +281,9 @@ def _solve(cs: CandidateSet, counts: IntArray, prices: FloatArray) -> LowerBound
         broken = model.add_broken_cuts(sol, caps)
         if not broken and ((not new.any() and not unasked) or best >= sol.objective * (1.0 - _CLOSE_ENOUGH)):
             break  # nothing left to add, or what is left could lift the bound by a negligible amount
+        # new columns keep the basis primal feasible, new rows dual feasible: resume with the matching
+        # simplex (the first solve, from nothing, is fastest with the dual one)
+        model.lp.prefer_primal(bool(new.any()))
         model.add_pairs(*(a.astype(np.int64) for a in np.nonzero(new)))
     ks, cands = np.nonzero(model.present)
     y = sol.col_value[model.col_of[ks, cands]]

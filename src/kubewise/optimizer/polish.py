@@ -126,6 +126,8 @@ def polish(
     blocks = make_blocks(range(len(ns.cs.candidates)), rows, len(ns.cs.zones))
     start = set(first_candidates(ns.cs, lb, rows)) | set(ns.cand[ns.live].tolist())
     active = [b for b, c in enumerate(blocks.cand.tolist()) if c in start]
+    if budget.work // max(1, len(rows) * len(active)) < budget.min_rounds:
+        return ns, stats  # too large to improve within the budget: the rounded plan stands
     pricer = PatternPricer(ns.cs, rows, ns.rules, blocks, active)
     before = ns.price(prices)
     demand = rows.count.copy()
@@ -133,10 +135,7 @@ def polish(
     master.add(*single_row_patterns(pricer, demand))
     current = _plan_patterns(ns, rows.zoned)
     master.add(current, [float(pricer.prices[p.block]) for p in current])
-    size = max(1, len(rows) * max(1, int(pricer.active.sum())))
-    if budget.work // size < budget.min_rounds:
-        return ns, stats  # too large to improve within the budget: the rounded plan stands
-    rounds = min(budget.work // size, budget.max_rounds)
+    rounds = min(budget.work // max(1, len(rows) * len(active)), budget.max_rounds)
     price_rounds(master, pricer, demand, rounds, stats, budget.effort, lb.value, widen=True)
     value, _, _ = master.solve()
     stats.lp_value = value
