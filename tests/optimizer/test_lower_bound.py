@@ -105,3 +105,18 @@ def pytest_approx(values):
     import pytest
 
     return pytest.approx(values.astype(float), rel=1e-6, abs=1e-6)
+
+
+def test_a_pool_that_some_pods_need_costs_at_least_one_whole_node() -> None:
+    from builders import node
+    from kubewise.model import Taint, Toleration
+
+    pool = {"workload": "batch"}
+    current = (node("batch-1", "m.xlarge", 3900, 14, labels=pool, taints=(Taint("dedicated", "batch"),)),)
+    tol = (Toleration("dedicated", "Equal", "batch", "NoSchedule"),)
+    job = pod("job", 100, 0.25, app="job", node_selector=pool, tolerations=tol, node_name="batch-1")
+    plan = plan_snapshot(Snapshot(nodes=current, pods=(job,)), small_catalog(), Constraints())
+    cheapest = min(t.on_demand_price for t in small_catalog().types if t.arch == "amd64" and not t.gpu)
+    # the pod takes 5 % of the smallest node, but a plan cannot buy 5 % of a node
+    assert plan.lower_bound >= cheapest * (1 - 1e-5)
+    assert plan.lower_bound <= plan.hourly_cost + 1e-9

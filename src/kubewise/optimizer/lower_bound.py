@@ -74,10 +74,20 @@ class _BoundLp:
         self.lp.add_rows(b, b)
         self.res_base = len(classes)  # row of (c, r) = res_base + c * n_res + r
         self.lp.add_rows(np.full(n_cand * n_res, -INF), np.zeros(n_cand * n_res))
+        self.pool_base = self.res_base + n_cand * n_res  # row of pool i = pool_base + i
+        pools, need = _pools(cs, counts, classes)
+        self.pool_of = np.zeros((len(pools), n_cand), dtype=bool)
+        for i, members in enumerate(pools):
+            self.pool_of[i, members] = True
+        self.lp.add_rows(need, np.full(len(need), INF))
+        self.need = need
         self.share = share_matrix(cs)
-        starts, rows, vals = csc(
-            [(self.res_base + c * n_res + np.arange(n_res), -np.ones(n_res)) for c in range(n_cand)]
-        )
+        columns = []
+        for c in range(n_cand):
+            in_pools = self.pool_base + np.nonzero(self.pool_of[:, c])[0]
+            rows_c = np.concatenate([self.res_base + c * n_res + np.arange(n_res), in_pools])
+            columns.append((rows_c, np.concatenate([-np.ones(n_res), np.ones(len(in_pools))])))
+        starts, rows, vals = csc(columns)
         self.lp.add_cols(prices, np.zeros(n_cand), np.full(n_cand, INF), starts, rows, vals)
         self.present = np.zeros(cs.per_node.shape, dtype=bool)
         self.cut = np.zeros(cs.per_node.shape, dtype=bool)
@@ -118,11 +128,37 @@ class _BoundLp:
         self.cut[ks, cands] = True
         return True
 
+    def pool_charges(self, sol: LpSolution) -> tuple[float, FloatArray]:
+        """What the pool rows add to the bound, and what they charge each candidate's node for it."""
+        sigma = np.maximum(sol.row_dual[self.pool_base : self.pool_base + len(self.need)], 0.0)
+        return float(self.need @ sigma), sigma @ self.pool_of.astype(float)
+
     def pod_values(self, sol: LpSolution) -> FloatArray:
         pi = np.zeros(len(self.eq_row))
         active = self.eq_row >= 0
         pi[active] = sol.row_dual[self.eq_row[active]]
         return pi
+
+
+def _pools(cs: CandidateSet, counts: IntArray, classes: IntArray) -> tuple[list[IntArray], FloatArray]:
+    """Sets of candidates some pods can only run on (one per distinct set of candidates a class fits),
+    and the whole nodes each set needs at least: every pod that fits only there must be on one of them,
+    and none of them has more room than the largest. The LP alone would buy a third of a node of a pool
+    that three small pods need; a plan buys a whole one."""
+    fits = cs.fits[classes]
+    distinct: dict[bytes, int] = {}
+    for i, row in enumerate(fits):
+        distinct.setdefault(row.tobytes(), i)
+    demand = cs.demand[classes] * counts[classes][:, None]
+    pools, need = [], []
+    for i in distinct.values():
+        pool = fits[i]
+        inside = ~(fits & ~pool[None, :]).any(axis=1)  # classes that fit nowhere else
+        largest = np.maximum(cs.room[pool].max(axis=0), 1)
+        nodes = float(np.ceil((demand[inside].sum(axis=0) / largest).max() - 1e-9))
+        pools.append(np.nonzero(pool)[0].astype(np.int64))
+        need.append(max(1.0, nodes))
+    return pools, np.array(need, dtype=float)
 
 
 def _start_pairs(
@@ -262,22 +298,28 @@ def _solve(cs: CandidateSet, counts: IntArray, prices: FloatArray) -> LowerBound
             fits,
             every,
             _directions(cs, -rows, known, sol.col_value[:n_cand], prices),
-            prices * (1 + 1e-9) + tol,
+            np.maximum(prices - model.pool_charges(sol)[1], 0.0) * (1 + 1e-9) + tol,
         )
-        bad = upper > prices + tol
+        from_pools, charge = model.pool_charges(sol)
+        budget = prices - charge  # what a node of each candidate may be worth in pods, pools paid
+        bad = upper > budget + tol
         new = np.zeros(fits.shape, dtype=bool)
         unasked = 0
         if bad.any():  # the cheap bounds cannot rule these out: ask the exact knapsack (worst first)
-            ask = every[bad][np.argsort(-(upper[bad] / prices[bad]), kind="stable")[:_EXACT_PER_ROUND]]
+            ask = every[bad][
+                np.argsort(-((upper[bad] + charge[bad]) / prices[bad]), kind="stable")[:_EXACT_PER_ROUND]
+            ]
             knap = BlockKnapsack(share, caps, fits & (pi > 0)[:, None], ask)
-            worth, ks, cands, res_price = _exact_pairs(share, pi, knap, prices, tol)
+            worth, ks, cands, res_price = _exact_pairs(share, pi, knap, budget, tol)
             known[ask] = np.maximum(res_price, 1e-12)
             upper[ask] = np.minimum(upper[ask], worth)
             new[ks, cands] = ~model.present[ks, cands]
             unasked = int(bad.sum()) - len(ask)
-        # Farley: the duals scaled down until no candidate's node is worth more than its price are
-        # feasible for the full LP, so their objective is a valid bound whatever is still missing
-        best = max(best, float(counts_arr @ pi) / max(1.0, float(np.max(upper / prices))))
+        # Farley: the duals scaled down until no candidate's node is worth more than its price (its pods
+        # plus its share of the pools) are feasible for the full LP, so their objective is a valid bound
+        # whatever is still missing
+        scale = max(1.0, float(np.max((upper + charge) / prices)))
+        best = max(best, (float(counts_arr @ pi) + from_pools) / scale)
         broken = model.add_broken_cuts(sol, caps)
         if not broken and ((not new.any() and not unasked) or best >= sol.objective * (1.0 - _CLOSE_ENOUGH)):
             break  # nothing left to add, or what is left could lift the bound by a negligible amount
