@@ -75,3 +75,16 @@ def test_close_reopen_and_undo_restore_the_same_state() -> None:
     ns.reopen(a, held)
     assert (ns.free == before[0]).all() and ns.contents == before[1]
     assert_consistent(ns)
+
+
+def test_room_on_agrees_with_room_for() -> None:
+    anti = hostname_anti_affinity("db")
+    pods = [pod(f"db-{i}", 100, 0.1, app="db", pod_anti_affinity=anti) for i in range(3)]
+    pods += [pod(f"w-{i}", 700, 1, app="w") for i in range(5)]
+    p = problem(pods, CAT)
+    ns = p.node_set()
+    nodes = ns.open(p.cand("m.2xlarge"), np.array([0, 0]))
+    ns.place(0, nodes[:1], np.array([1]))
+    rows = np.arange(len(p.rows), dtype=np.int64)
+    for i in nodes.tolist():
+        assert ns.room_on(i, rows).tolist() == [int(ns.room_for(r, np.array([i]))[0]) for r in rows.tolist()]

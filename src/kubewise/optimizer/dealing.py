@@ -18,7 +18,7 @@ import numpy.typing as npt
 
 from kubewise.optimizer.nodeset import NodeSet
 
-__all__ = ["by_size", "deal", "fit_tightly"]
+__all__ = ["by_size", "deal", "fill_one_by_one", "fit_tightly"]
 
 IntArray = npt.NDArray[np.int64]
 CHUNK_NODES = 512  # nodes a batch is dealt over at once: larger batches are cut into even parts
@@ -94,6 +94,39 @@ def _tightest(ns: NodeSet, row: int, count: int, pool: IntArray) -> int:
     take = np.clip(count - before, 0, take)
     ns.place(row, pool[order], take)
     return int(take.sum())
+
+
+def fill_one_by_one(ns: NodeSet, bag: Mapping[int, int], nodes: IntArray, waiting: IntArray) -> None:
+    """Fill `nodes` one at a time from `bag`: each next pod is the one that leaves the node's free room
+    closest to empty (the L2 norm of what is left, in shares of the node), so pods that complement
+    each other end up together."""
+    if not len(nodes) or not bag:
+        return
+    cand = int(ns.cand[nodes[0]])
+    rows = np.array(sorted(bag), dtype=np.int64)
+    left = np.minimum(np.array([bag[r] for r in rows.tolist()], dtype=np.int64), waiting[rows])
+    room = np.maximum(ns.cs.room[cand], 1).astype(float)
+    share = ns.demand[rows] / room[None, :]
+    for node in nodes.tolist():
+        live = np.nonzero(left > 0)[0]
+        while len(live):
+            can = np.minimum(ns.room_on(node, rows[live]), left[live])
+            open_ = np.nonzero(can > 0)[0]
+            if not len(open_):
+                break
+            free = ns.free[node] / room
+            s = share[live[open_]]
+            rest = ((free[None, :] - s) ** 2).sum(axis=1)
+            j = int(np.lexsort((live[open_], rest))[0])
+            i = int(live[open_[j]])
+            # as many of that pod as still bring the free room closer to empty (at least one)
+            best = float(free @ s[j]) / max(float(s[j] @ s[j]), 1e-12)
+            count = int(min(can[open_[j]], max(1, np.floor(best))))
+            ns.place(int(rows[i]), np.array([node], dtype=np.int64), np.array([count], dtype=np.int64))
+            left[i] -= count
+            waiting[rows[i]] -= count
+            if not left[i]:
+                live = live[live != i]
 
 
 def fit_tightly(ns: NodeSet, waiting: IntArray, nodes: IntArray | None = None) -> None:

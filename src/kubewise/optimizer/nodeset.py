@@ -101,6 +101,32 @@ class NodeSet:
         out: IntArray = np.where(ok, np.maximum(fit, 0), 0).astype(np.int64)
         return out
 
+    def room_on(self, node: int, rows: IntArray) -> IntArray:
+        """How many more pods of each of `rows` one node could take (the transpose of `room_for`)."""
+        klass = self.rows.klass[rows]
+        d = self.demand[rows]
+        free = self.free[node]
+        with np.errstate(divide="ignore"):
+            fit = np.where(d > 0, free[None, :] // np.maximum(d, 1), _BIG).min(axis=1)
+        zone = int(self.zone[node])
+        ok = self.usable[klass, int(self.cand[node]), zone] & bool(self.alive[node])
+        pinned = self.rows.zone[rows]
+        ok &= (pinned == ANY_ZONE) | (pinned == zone)
+        fit = np.where(self.cs.one_per_node[klass], np.minimum(fit, 1), fit)
+        here = {int(self.rows.klass[r]) for r in self.contents[node]}  # classes on the node
+        if here:
+            on = np.fromiter(here, dtype=np.int64)
+            fit = np.where(self.cs.one_per_node[klass] & np.isin(klass, on), 0, fit)
+            blocked = set().union(*(self.rules.conflicts.get(k, set()) for k in here))
+            if blocked:
+                ok &= ~np.isin(klass, np.fromiter(blocked, dtype=np.int64))
+        if self.rules.groups_of:
+            for i, k in enumerate(klass.tolist()):
+                for g in self.rules.groups_of.get(k, ()):
+                    fit[i] = min(fit[i], self.rules.group_cap[g] - self.load[g][node])
+        out: IntArray = np.where(ok, np.maximum(fit, 0), 0).astype(np.int64)
+        return out
+
     def slack_after(
         self, row: int, nodes: IntArray, reserve: IntArray | None = None
     ) -> npt.NDArray[np.float64]:

@@ -20,7 +20,7 @@ from collections.abc import Callable
 import numpy as np
 import numpy.typing as npt
 
-from kubewise.optimizer.dealing import deal, fit_tightly
+from kubewise.optimizer.dealing import deal, fill_one_by_one, fit_tightly
 from kubewise.optimizer.demand import ANY_ZONE
 from kubewise.optimizer.lower_bound import LowerBound
 from kubewise.optimizer.nodeset import NodeSet
@@ -30,6 +30,7 @@ __all__ = ["MAX_ROUNDS", "build_nodes"]
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 MAX_ROUNDS = 12
+FEW_PODS_PER_NODE = 16  # batches averaging more pods per node than this are only dealt
 _ROUND_UP_FROM = 0.5  # in later rounds: the LP's node counts from x.5 are rounded up
 
 
@@ -124,6 +125,30 @@ def _alone(ns: NodeSet, waiting: IntArray, prices: FloatArray) -> None:
             waiting[row] -= n
 
 
+def _place_batch(
+    ns: NodeSet, bag: dict[int, int], nodes: IntArray, waiting: IntArray, pod_value: FloatArray
+) -> None:
+    """Deal the batch, and where nodes hold few pods also fill them one by one (which pods share a node
+    matters there); keep whichever placed the pods worth more."""
+    if sum(bag.values()) > FEW_PODS_PER_NODE * len(nodes):
+        deal(ns, bag, nodes, waiting)
+        return
+    values = pod_value[ns.rows.klass]
+    dealt = waiting.copy()
+    ns.start_journal()
+    deal(ns, bag, nodes, dealt)
+    ns.undo_journal()
+    ns.start_journal()
+    filled = waiting.copy()
+    fill_one_by_one(ns, bag, nodes, filled)
+    if float(values @ (waiting - filled)) >= float(values @ (waiting - dealt)):
+        ns.journal = None
+        waiting[:] = filled
+        return
+    ns.undo_journal()
+    deal(ns, bag, nodes, waiting)
+
+
 def _per_class(ns: NodeSet, waiting: IntArray) -> IntArray:
     out: IntArray = np.bincount(ns.rows.klass, weights=waiting, minlength=len(ns.cs.demand)).astype(np.int64)
     return out
@@ -150,7 +175,7 @@ def build_nodes(
             if counts[cand] <= 0:
                 continue
             nodes = ns.open(cand, _node_zones(ns, bags[cand], cand, int(counts[cand])))
-            deal(ns, bags[cand], nodes, waiting)
+            _place_batch(ns, bags[cand], nodes, waiting, lb.pod_value)
             for i in nodes.tolist():
                 if not ns.contents[i]:
                     ns.close(i)
