@@ -53,6 +53,7 @@ class LpModel:
         self._h = _core._Highs()
         self._h.setOptionValue("output_flag", False)
         self._h.setOptionValue("threads", 1)  # one thread: the same answer on every run
+        self._h.setOptionValue("presolve", "off")
         if primal:  # models that only gain columns stay primal feasible: primal simplex resumes from there
             self._h.setOptionValue("simplex_strategy", 4)
         if maximize:
