@@ -18,10 +18,10 @@ import numpy.typing as npt
 
 from kubewise.optimizer.nodeset import NodeSet
 
-__all__ = ["by_size", "deal", "fill_one_by_one", "fit_tightly"]
+__all__ = ["by_size", "chunks", "deal", "fill_one_by_one", "fit_tightly"]
 
 IntArray = npt.NDArray[np.int64]
-CHUNK_NODES = 512  # nodes a batch is dealt over at once: larger batches are cut into even parts
+CHUNK_NODES = 256  # nodes a batch is dealt over at once: larger batches are cut into even parts
 
 
 def by_size(ns: NodeSet, rows: IntArray, cand: int | None = None) -> IntArray:
@@ -32,7 +32,7 @@ def by_size(ns: NodeSet, rows: IntArray, cand: int | None = None) -> IntArray:
     return out
 
 
-def _chunks(
+def chunks(
     ns: NodeSet, bag: Mapping[int, int], nodes: IntArray, cand: int
 ) -> list[tuple[dict[int, int], IntArray]]:
     """A large batch cut into independent batches of about `CHUNK_NODES` nodes, each with an even share
@@ -58,7 +58,7 @@ def deal(ns: NodeSet, bag: Mapping[int, int], nodes: IntArray, waiting: IntArray
     if not len(nodes) or not bag:
         return
     cand = int(ns.cand[nodes[0]])
-    for part, chunk in _chunks(ns, bag, nodes, cand):
+    for part, chunk in chunks(ns, bag, nodes, cand):
         _deal(ns, part, chunk, waiting, cand)
 
 
@@ -107,14 +107,28 @@ def fill_one_by_one(ns: NodeSet, bag: Mapping[int, int], nodes: IntArray, waitin
     left = np.minimum(np.array([bag[r] for r in rows.tolist()], dtype=np.int64), waiting[rows])
     room = np.maximum(ns.cs.room[cand], 1).astype(float)
     share = ns.demand[rows] / room[None, :]
+    demand = ns.demand[rows]
+    klass = ns.rows.klass[rows]
+    simple = not ns.rules.groups_of  # per-node rules reduce to "this row is blocked here"
     for node in nodes.tolist():
-        live = np.nonzero(left > 0)[0]
+        # what does not change while this node fills: zone, candidate, rows blocked by its first pods
+        blocked = ns.room_on(node, rows) == 0
+        live = np.nonzero((left > 0) & ~blocked)[0]
         while len(live):
-            can = np.minimum(ns.room_on(node, rows[live]), left[live])
+            free_units = ns.free[node]
+            if simple:
+                d = demand[live]
+                with np.errstate(divide="ignore"):
+                    fit = np.where(d > 0, free_units[None, :] // np.maximum(d, 1), left[live, None]).min(
+                        axis=1
+                    )
+                can = np.minimum(fit, left[live])
+            else:
+                can = np.minimum(ns.room_on(node, rows[live]), left[live])
             open_ = np.nonzero(can > 0)[0]
             if not len(open_):
                 break
-            free = ns.free[node] / room
+            free = free_units / room
             s = share[live[open_]]
             rest = ((free[None, :] - s) ** 2).sum(axis=1)
             j = int(np.lexsort((live[open_], rest))[0])
@@ -122,11 +136,17 @@ def fill_one_by_one(ns: NodeSet, bag: Mapping[int, int], nodes: IntArray, waitin
             # as many of that pod as still bring the free room closer to empty (at least one)
             best = float(free @ s[j]) / max(float(s[j] @ s[j]), 1e-12)
             count = int(min(can[open_[j]], max(1, np.floor(best))))
+            k = int(klass[i])
+            if ns.cs.one_per_node[k]:
+                count = 1
             ns.place(int(rows[i]), np.array([node], dtype=np.int64), np.array([count], dtype=np.int64))
             left[i] -= count
             waiting[rows[i]] -= count
-            if not left[i]:
-                live = live[live != i]
+            gone = left[live] <= 0
+            if ns.cs.one_per_node[k] or k in ns.rules.conflicts:
+                others = set(ns.rules.conflicts.get(k, ())) | ({k} if ns.cs.one_per_node[k] else set())
+                gone |= np.isin(klass[live], np.fromiter(others, dtype=np.int64))
+            live = live[~gone]
 
 
 def fit_tightly(ns: NodeSet, waiting: IntArray, nodes: IntArray | None = None) -> None:

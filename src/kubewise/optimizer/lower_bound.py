@@ -190,12 +190,11 @@ def _exact_pairs(
 def _directions(
     cs: CandidateSet, lp_prices: FloatArray, known: FloatArray, nodes: FloatArray, prices: FloatArray
 ) -> FloatArray:
-    """Resource weightings to merge a candidate's resources by: each resource alone, all alike, the
-    bound LP's own resource prices for it, the last exact knapsack's prices, and the prices per unit
+    """Resource weightings to merge a candidate's resources by: all alike, the bound LP's own resource
+    prices for it, the last exact knapsack's prices, and the prices per unit
     of resource (not of node) that the LP pays on the candidates it uses most, carried over to this
     candidate's room -- at an optimum, nodes compete at similar prices per core and per GiB."""
     n_cand, n_res = lp_prices.shape
-    unit = [np.broadcast_to(np.eye(n_res)[r], (n_cand, n_res)) for r in range(n_res)]
     even = np.ones((n_cand, n_res))
     lp = np.where(lp_prices.sum(axis=1, keepdims=True) > 0, lp_prices, even)
     room = np.maximum(cs.room, 1).astype(float)
@@ -206,7 +205,7 @@ def _directions(
             break
         per_unit = lp_prices[c] / room[c]  # price of one core, one byte, one pod slot, ... on c
         carried.append(np.maximum(per_unit[None, :] * room, 1e-300))
-    return np.stack([*unit, even, lp, known, *carried])
+    return np.stack([even, lp, known, *carried])
 
 
 def _merged(cs: CandidateSet, counts: IntArray) -> tuple[CandidateSet, IntArray, IntArray]:

@@ -5,7 +5,8 @@ candidate (fractional) and which pods on them. Round after round:
 1. each candidate gets the whole part of its LP node count (in later rounds, counts from one half up
    are rounded up, and when every count is below one the largest becomes one node), spread over the
    zones its pinned pods need;
-2. the pods the LP gave that candidate are dealt onto those nodes (`optimizer.dealing.deal`);
+2. the pods the LP gave that candidate are dealt onto those nodes (`optimizer.dealing.deal`), or,
+   where a node holds a handful, filled into them node by node (`dealing.fill_one_by_one`);
 3. pods that did not get a node are fitted into room left on any node (`dealing.fit_tightly`);
 4. what still waits is planned again by the LP, now only for those pods.
 The LP is re-solved on fewer pods each round, so later rounds are cheap. Work is bounded by a count of
@@ -20,7 +21,7 @@ from collections.abc import Callable
 import numpy as np
 import numpy.typing as npt
 
-from kubewise.optimizer.dealing import deal, fill_one_by_one, fit_tightly
+from kubewise.optimizer.dealing import chunks, deal, fill_one_by_one, fit_tightly
 from kubewise.optimizer.demand import ANY_ZONE
 from kubewise.optimizer.lower_bound import LowerBound
 from kubewise.optimizer.nodeset import NodeSet
@@ -30,7 +31,7 @@ __all__ = ["MAX_ROUNDS", "build_nodes"]
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 MAX_ROUNDS = 12
-FEW_PODS_PER_NODE = 16  # batches averaging more pods per node than this are only dealt
+FEW_PODS_PER_NODE = 16  # batches averaging more pods per node than this are dealt, others filled
 _ROUND_UP_FROM = 0.5  # in later rounds: the LP's node counts from x.5 are rounded up
 
 
@@ -125,28 +126,14 @@ def _alone(ns: NodeSet, waiting: IntArray, prices: FloatArray) -> None:
             waiting[row] -= n
 
 
-def _place_batch(
-    ns: NodeSet, bag: dict[int, int], nodes: IntArray, waiting: IntArray, pod_value: FloatArray
-) -> None:
-    """Deal the batch, and where nodes hold few pods also fill them one by one (which pods share a node
-    matters there); keep whichever placed the pods worth more."""
+def _place_batch(ns: NodeSet, bag: dict[int, int], nodes: IntArray, waiting: IntArray) -> None:
+    """Deal a batch whose nodes hold many pods; fill nodes one by one where they hold few (which pods
+    share a node matters there). Large batches go in even parts."""
     if sum(bag.values()) > FEW_PODS_PER_NODE * len(nodes):
         deal(ns, bag, nodes, waiting)
         return
-    values = pod_value[ns.rows.klass]
-    dealt = waiting.copy()
-    ns.start_journal()
-    deal(ns, bag, nodes, dealt)
-    ns.undo_journal()
-    ns.start_journal()
-    filled = waiting.copy()
-    fill_one_by_one(ns, bag, nodes, filled)
-    if float(values @ (waiting - filled)) >= float(values @ (waiting - dealt)):
-        ns.journal = None
-        waiting[:] = filled
-        return
-    ns.undo_journal()
-    deal(ns, bag, nodes, waiting)
+    for part, chunk in chunks(ns, bag, nodes, int(ns.cand[nodes[0]])):
+        fill_one_by_one(ns, part, chunk, waiting)
 
 
 def _per_class(ns: NodeSet, waiting: IntArray) -> IntArray:
@@ -175,7 +162,7 @@ def build_nodes(
             if counts[cand] <= 0:
                 continue
             nodes = ns.open(cand, _node_zones(ns, bags[cand], cand, int(counts[cand])))
-            _place_batch(ns, bags[cand], nodes, waiting, lb.pod_value)
+            _place_batch(ns, bags[cand], nodes, waiting)
             for i in nodes.tolist():
                 if not ns.contents[i]:
                     ns.close(i)
