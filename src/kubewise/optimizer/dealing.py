@@ -33,11 +33,11 @@ def by_size(ns: NodeSet, rows: IntArray, cand: int | None = None) -> IntArray:
 
 
 def chunks(
-    ns: NodeSet, bag: Mapping[int, int], nodes: IntArray, cand: int
+    ns: NodeSet, bag: Mapping[int, int], nodes: IntArray, cand: int, size: int = 0
 ) -> list[tuple[dict[int, int], IntArray]]:
-    """A large batch cut into independent batches of about `CHUNK_NODES` nodes, each with an even share
+    """A large batch cut into independent batches of about `size` (default `CHUNK_NODES`) nodes, each with an even share
     of every row (pods dealt to chunks in size order), so that dealing stays linear in the pods."""
-    n_chunks = -(-len(nodes) // CHUNK_NODES)
+    n_chunks = -(-len(nodes) // (size or CHUNK_NODES))
     if n_chunks <= 1:
         return [(dict(bag), nodes)]
     parts: list[dict[int, int]] = [{} for _ in range(n_chunks)]
