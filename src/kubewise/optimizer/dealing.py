@@ -35,7 +35,9 @@ def by_size(ns: NodeSet, rows: IntArray, cand: int | None = None) -> IntArray:
 def chunks(
     ns: NodeSet, bag: Mapping[int, int], nodes: IntArray, cand: int, size: int = 0
 ) -> list[tuple[dict[int, int], IntArray]]:
-    """A large batch cut into independent batches of about `size` (default `CHUNK_NODES`) nodes, each with an even share
+    """A large batch cut into independent batches of about `size` (default `CHUNK_NODES`) nodes, each
+    with an even share of every row (pods dealt to chunks in size order), so that the work stays linear
+    in the pods."""A large batch cut into independent batches of about `size` (default `CHUNK_NODES`) nodes, each with an even share
     of every row (pods dealt to chunks in size order), so that dealing stays linear in the pods."""
     n_chunks = -(-len(nodes) // (size or CHUNK_NODES))
     if n_chunks <= 1:
