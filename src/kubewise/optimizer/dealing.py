@@ -37,8 +37,7 @@ def chunks(
 ) -> list[tuple[dict[int, int], IntArray]]:
     """A large batch cut into independent batches of about `size` (default `CHUNK_NODES`) nodes, each
     with an even share of every row (pods dealt to chunks in size order), so that the work stays linear
-    in the pods."""A large batch cut into independent batches of about `size` (default `CHUNK_NODES`) nodes, each with an even share
-    of every row (pods dealt to chunks in size order), so that dealing stays linear in the pods."""
+    in the pods."""
     n_chunks = -(-len(nodes) // (size or CHUNK_NODES))
     if n_chunks <= 1:
         return [(dict(bag), nodes)]
