@@ -132,7 +132,7 @@ def fill_one_by_one(ns: NodeSet, bag: Mapping[int, int], nodes: IntArray, waitin
             free = free_units / room
             s = share[live[open_]]
             rest = ((free[None, :] - s) ** 2).sum(axis=1)
-            j = int(np.lexsort((live[open_], rest))[0])
+            j = int(np.argmin(rest))  # rows are in index order: ties go to the lowest
             i = int(live[open_[j]])
             # as many of that pod as still bring the free room closer to empty (at least one)
             best = float(free @ s[j]) / max(float(s[j] @ s[j]), 1e-12)

@@ -31,7 +31,7 @@ __all__ = ["MAX_ROUNDS", "build_nodes"]
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 MAX_ROUNDS = 12
-FILL_CHUNK_NODES = 64  # nodes filled from one part of a batch, so that each scan is over a few hundred pods
+FILL_CHUNK_PODS = 1200  # pods filled from one part of a batch at most: each step scans its rows
 FEW_PODS_PER_NODE = 16  # batches averaging more pods per node than this are dealt, others filled
 _ROUND_UP_FROM = 0.5  # in later rounds: the LP's node counts from x.5 are rounded up
 
@@ -133,7 +133,8 @@ def _place_batch(ns: NodeSet, bag: dict[int, int], nodes: IntArray, waiting: Int
     if sum(bag.values()) > FEW_PODS_PER_NODE * len(nodes):
         deal(ns, bag, nodes, waiting)
         return
-    for part, chunk in chunks(ns, bag, nodes, int(ns.cand[nodes[0]]), FILL_CHUNK_NODES):
+    size = max(1, FILL_CHUNK_PODS * len(nodes) // max(1, sum(bag.values())))
+    for part, chunk in chunks(ns, bag, nodes, int(ns.cand[nodes[0]]), size):
         fill_one_by_one(ns, part, chunk, waiting)
 
 
