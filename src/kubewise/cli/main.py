@@ -8,6 +8,7 @@ from __future__ import annotations
 import typer
 
 from kubewise import __version__
+from kubewise.cli.platform import admin_app, db_app, server
 from kubewise.cli.savings import savings
 
 app = typer.Typer(
@@ -18,6 +19,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command(name="savings")(savings)
+app.command(name="server")(server)
+app.add_typer(admin_app, name="admin")
+app.add_typer(db_app, name="db")
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,115 @@
+"""All the SQL the server runs, one small function per question or change. Services call these."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from kubewise.server.db.tables import ApiKeyRow, ClusterObjectRow, ClusterRow, OrganizationRow, PolicyRow
+
+__all__ = [
+    "ObjectKey",
+    "add",
+    "cluster",
+    "cluster_by_identity",
+    "clusters",
+    "delete_objects",
+    "key_by_key_id",
+    "objects",
+    "org_by_name",
+    "policy",
+    "replace_objects",
+    "touch_key",
+    "upsert_objects",
+]
+
+ObjectKey = tuple[str, str, str]  # kind, namespace, name
+
+
+def add(session: Session, row: object) -> None:
+    session.add(row)
+    session.flush()  # constraint violations surface here, inside the caller's transaction
+
+
+def org_by_name(session: Session, name: str) -> OrganizationRow | None:
+    return session.scalars(select(OrganizationRow).where(OrganizationRow.name == name)).first()
+
+
+def key_by_key_id(session: Session, key_id: str) -> ApiKeyRow | None:
+    return session.scalars(select(ApiKeyRow).where(ApiKeyRow.key_id == key_id)).first()
+
+
+def touch_key(session: Session, row_id: str, now: dt.datetime) -> None:
+    session.execute(update(ApiKeyRow).where(ApiKeyRow.id == row_id).values(last_used_at=now))
+
+
+def cluster(session: Session, org_id: str, cluster_id: str, *, lock: bool = False) -> ClusterRow | None:
+    """The organization's cluster, or None (also when it belongs to another organization)."""
+    query = select(ClusterRow).where(ClusterRow.id == cluster_id, ClusterRow.org_id == org_id)
+    if lock:
+        query = query.with_for_update()  # deltas of one cluster are applied one at a time
+    return session.scalars(query).first()
+
+
+def cluster_by_identity(session: Session, org_id: str, identity: str) -> ClusterRow | None:
+    query = select(ClusterRow).where(ClusterRow.org_id == org_id, ClusterRow.identity == identity)
+    return session.scalars(query).first()
+
+
+def clusters(session: Session, org_id: str) -> Sequence[ClusterRow]:
+    query = (
+        select(ClusterRow).where(ClusterRow.org_id == org_id).order_by(ClusterRow.created_at, ClusterRow.id)
+    )
+    return session.scalars(query).all()
+
+
+def objects(session: Session, cluster_id: str, kinds: Iterable[str] | None = None) -> list[dict[str, Any]]:
+    query = select(ClusterObjectRow.body).where(ClusterObjectRow.cluster_id == cluster_id)
+    if kinds is not None:
+        query = query.where(ClusterObjectRow.kind.in_(list(kinds)))
+    query = query.order_by(ClusterObjectRow.kind, ClusterObjectRow.namespace, ClusterObjectRow.name)
+    return list(session.scalars(query).all())
+
+
+def replace_objects(
+    session: Session, cluster_id: str, items: Sequence[tuple[ObjectKey, dict[str, Any]]]
+) -> None:
+    session.execute(delete(ClusterObjectRow).where(ClusterObjectRow.cluster_id == cluster_id))
+    _insert(session, cluster_id, items)
+
+
+def upsert_objects(
+    session: Session, cluster_id: str, items: Sequence[tuple[ObjectKey, dict[str, Any]]]
+) -> None:
+    delete_objects(session, cluster_id, [key for key, _ in items])
+    _insert(session, cluster_id, items)
+
+
+def delete_objects(session: Session, cluster_id: str, keys: Sequence[ObjectKey]) -> None:
+    for kind, namespace, name in keys:
+        session.execute(
+            delete(ClusterObjectRow).where(
+                ClusterObjectRow.cluster_id == cluster_id,
+                ClusterObjectRow.kind == kind,
+                ClusterObjectRow.namespace == namespace,
+                ClusterObjectRow.name == name,
+            )
+        )
+
+
+def _insert(session: Session, cluster_id: str, items: Sequence[tuple[ObjectKey, dict[str, Any]]]) -> None:
+    if not items:
+        return
+    rows = [
+        {"cluster_id": cluster_id, "kind": k, "namespace": ns, "name": n, "body": body}
+        for (k, ns, n), body in items
+    ]
+    session.execute(insert(ClusterObjectRow), rows)
+
+
+def policy(session: Session, cluster_id: str) -> PolicyRow | None:
+    return session.get(PolicyRow, cluster_id)

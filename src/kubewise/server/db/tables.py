@@ -1,0 +1,101 @@
+"""The tables, as SQLAlchemy 2 declarative classes. Changing one needs a migration in `server/migrations`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, ClassVar
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+__all__ = [
+    "ApiKeyRow",
+    "Base",
+    "ClusterObjectRow",
+    "ClusterRow",
+    "OrganizationRow",
+    "PolicyRow",
+    "UtcDateTime",
+]
+
+
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    """Aware UTC datetimes on every backend (SQLite stores them without a zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dt.datetime: UtcDateTime(), dict[str, Any]: JSON()}
+
+
+class OrganizationRow(Base):
+    __tablename__ = "organizations"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[dt.datetime]
+
+
+class ClusterRow(Base):
+    __tablename__ = "clusters"
+    __table_args__ = (UniqueConstraint("org_id", "identity", name="uq_clusters_org_identity"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    provider: Mapped[str] = mapped_column(String(16))  # eks | gke | aks | kops
+    identity: Mapped[str] = mapped_column(String(600))  # provider/account/region/cluster, for idempotence
+    details: Mapped[dict[str, Any]]  # the provider object of the registration body, as given
+    created_at: Mapped[dt.datetime]
+    connect_requested_at: Mapped[dt.datetime]  # creation or the last Reconnect
+    last_heartbeat_at: Mapped[dt.datetime | None]
+    agent_version: Mapped[str | None] = mapped_column(String(100))
+    snapshot_at: Mapped[dt.datetime | None]
+    sequence: Mapped[int | None] = mapped_column(Integer)  # of the last applied snapshot or delta
+    resync_needed: Mapped[bool] = mapped_column(default=False)
+
+
+class ApiKeyRow(Base):
+    __tablename__ = "api_keys"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    key_id: Mapped[str] = mapped_column(String(32), unique=True)  # the public part of the key
+    secret_hash: Mapped[str] = mapped_column(String(64))  # sha256 of the secret part, hex
+    scope: Mapped[str] = mapped_column(String(16))  # read | full | agent
+    cluster_id: Mapped[str | None] = mapped_column(ForeignKey("clusters.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[dt.datetime]
+    last_used_at: Mapped[dt.datetime | None]
+    revoked_at: Mapped[dt.datetime | None]
+
+
+class ClusterObjectRow(Base):
+    """The cluster's Kubernetes objects as the agent last reported them (snapshot, then deltas)."""
+
+    __tablename__ = "cluster_objects"
+    cluster_id: Mapped[str] = mapped_column(ForeignKey("clusters.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(100), primary_key=True)
+    namespace: Mapped[str] = mapped_column(String(253), primary_key=True)
+    name: Mapped[str] = mapped_column(String(253), primary_key=True)
+    body: Mapped[dict[str, Any]]
+
+
+class PolicyRow(Base):
+    __tablename__ = "cluster_policies"
+    cluster_id: Mapped[str] = mapped_column(ForeignKey("clusters.id", ondelete="CASCADE"), primary_key=True)
+    body: Mapped[dict[str, Any]]
+    updated_at: Mapped[dt.datetime]

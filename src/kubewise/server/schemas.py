@@ -1,0 +1,126 @@
+"""Wire shapes of the API (pydantic v2), named and cased like the reference system's public API."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.alias_generators import to_camel
+
+__all__ = [
+    "AksCluster",
+    "ClusterList",
+    "ClusterRegistration",
+    "ClusterView",
+    "Delta",
+    "EksCluster",
+    "GkeCluster",
+    "Heartbeat",
+    "KopsCluster",
+    "Snapshot",
+]
+
+_NAME = Field(min_length=1, max_length=200)
+_ID = Field(min_length=1, max_length=128)
+
+
+class Wire(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+
+class EksCluster(Wire):
+    account_id: str = _ID
+    region: str = _ID
+    cluster_name: str = _NAME
+
+
+class GkeCluster(Wire):
+    project_id: str = _ID
+    location: str = _ID  # a region or a zone
+    cluster_name: str = _NAME
+
+
+class AksCluster(Wire):
+    subscription_id: str = _ID
+    resource_group: str = _ID
+    location: str = _ID
+    cluster_name: str = _NAME
+
+
+class KopsCluster(Wire):
+    cloud: Literal["aws", "gcp", "azure"] = "aws"
+    region: str = _ID
+    cluster_name: str = _NAME
+    state_store: str | None = Field(default=None, max_length=500)
+
+
+PROVIDERS = ("eks", "gke", "aks", "kops")
+
+
+class ClusterRegistration(Wire):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    eks: EksCluster | None = None
+    gke: GkeCluster | None = None
+    aks: AksCluster | None = None
+    kops: KopsCluster | None = None
+
+    @model_validator(mode="after")
+    def _one_provider(self) -> ClusterRegistration:
+        given = [p for p in PROVIDERS if getattr(self, p) is not None]
+        if len(given) != 1:
+            raise ValueError(f"give exactly one of {', '.join(PROVIDERS)} (got {len(given) or 'none'})")
+        return self
+
+    @property
+    def provider(self) -> str:
+        return next(p for p in PROVIDERS if getattr(self, p) is not None)
+
+    @property
+    def details(self) -> EksCluster | GkeCluster | AksCluster | KopsCluster:
+        detail = getattr(self, self.provider)
+        assert detail is not None
+        return detail  # type: ignore[no-any-return]
+
+
+class ClusterView(Wire):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+    id: str
+    name: str
+    organization_id: str
+    provider_type: str
+    status: str
+    region: str
+    created_at: dt.datetime
+    last_heartbeat_at: dt.datetime | None
+    agent_snapshot_received_at: dt.datetime | None
+    agent_version: str | None
+    eks: EksCluster | None = None
+    gke: GkeCluster | None = None
+    aks: AksCluster | None = None
+    kops: KopsCluster | None = None
+
+
+class ClusterList(Wire):
+    items: list[ClusterView]
+
+
+class Heartbeat(Wire):
+    agent_version: str | None = Field(default=None, max_length=100)
+
+
+class Snapshot(Wire):
+    """The agent's full view: every object it watches, and the sequence number deltas continue from."""
+
+    sequence: int = Field(ge=0)
+    items: list[dict[str, Any]] = Field(max_length=2_000_000)
+
+
+class Change(Wire):
+    op: Literal["upsert", "delete"]
+    object: dict[str, Any]
+
+
+class Delta(Wire):
+    sequence: int = Field(ge=1)  # the last applied sequence + 1
+    changes: list[Change] = Field(max_length=100_000)

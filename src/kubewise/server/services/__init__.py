@@ -1,0 +1,1 @@
+"""The server's rules, between the routes (HTTP) and the repositories (SQL)."""

@@ -1,0 +1,74 @@
+"""Savings and cost of a connected cluster, computed by the optimizer from the latest snapshot."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from kubewise.catalog import price_node
+from kubewise.catalog.loading import CatalogError, load_region
+from kubewise.model import Snapshot, SnapshotLoadError, load_snapshot_from_objects
+from kubewise.optimizer import Constraints, savings_report
+from kubewise.optimizer.report import HOURS_PER_MONTH
+from kubewise.server.db import repositories as repo
+from kubewise.server.db.tables import ClusterRow
+from kubewise.server.services.clusters import cluster_region
+from kubewise.server.services.errors import Conflict
+from kubewise.server.services.identity import Caller, cluster_of
+from kubewise.server.services.ingest import MODELLED_KINDS
+
+__all__ = ["cluster_cost", "cluster_savings"]
+
+
+def _snapshot(session: Session, row: ClusterRow) -> Snapshot:
+    if row.snapshot_at is None:
+        raise Conflict("the agent has not sent a snapshot of this cluster yet")
+    try:
+        return load_snapshot_from_objects(repo.objects(session, row.id, MODELLED_KINDS))
+    except SnapshotLoadError as exc:
+        raise Conflict(f"the stored snapshot cannot be read: {exc}") from None
+
+
+def _catalog(row: ClusterRow) -> Any:
+    cloud, region = cluster_region(row)
+    try:
+        return load_region(cloud, region)
+    except CatalogError as exc:
+        raise Conflict(f"no prices for this cluster's location: {exc}") from None
+
+
+def cluster_savings(session: Session, caller: Caller, cluster_id: str) -> dict[str, Any]:
+    caller.require_user()
+    row = cluster_of(session, caller, cluster_id)
+    snapshot, catalog = _snapshot(session, row), _catalog(row)
+    report = savings_report(snapshot, catalog, Constraints()).to_dict()
+    return {"clusterId": row.id, **report}
+
+
+def cluster_cost(session: Session, caller: Caller, cluster_id: str) -> dict[str, Any]:
+    """The nodes the cluster runs now and what each costs (no planning: fast)."""
+    caller.require_user()
+    row = cluster_of(session, caller, cluster_id)
+    snapshot, catalog = _snapshot(session, row), _catalog(row)
+    nodes: list[dict[str, Any]] = []
+    for node in sorted(snapshot.nodes, key=lambda n: n.name):
+        price = price_node(node, catalog)
+        nodes.append(
+            {
+                "name": node.name,
+                "instanceType": price.instance_type,
+                "capacityType": price.capacity_type,
+                "zone": node.zone,
+                "hourlyPrice": price.hourly_price,
+                "reason": price.reason or None,
+            }
+        )
+    hourly = sum(n["hourlyPrice"] or 0.0 for n in nodes)
+    return {
+        "clusterId": row.id,
+        "nodes": nodes,
+        "hourlyCost": round(hourly, 6),
+        "monthlyCost": round(hourly * HOURS_PER_MONTH, 2),
+        "complete": all(n["hourlyPrice"] is not None for n in nodes),
+    }
