@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install savings test lint bench clean
+.PHONY: install savings test lint bench bench-ingest clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -29,6 +29,9 @@ test: lint
 
 bench: $(STAMP)
 	$(PY) -m benchmarks
+
+bench-ingest: $(STAMP)
+	$(PY) -m benchmarks.ingest
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -54,3 +54,10 @@ def test_bad_database_url(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KUBEWISE_DATABASE_URL", "mysql://user:secret@host/db")
     r = CliRunner().invoke(app, ["db", "upgrade"])
     assert r.exit_code == 2 and "unsupported database" in r.stderr and "secret" not in r.stderr
+
+
+def test_unreachable_database_is_a_clear_error_without_the_password(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KUBEWISE_DATABASE_URL", "postgresql://kw:hunter2@127.0.0.1:9/kubewise")
+    r = CliRunner().invoke(app, ["admin", "create-org", "acme"])
+    assert r.exit_code == 2 and "cannot open the database" in r.stderr
+    assert "hunter2" not in r.stderr and "Traceback" not in r.output

@@ -66,6 +66,7 @@ def test_malformed_snapshot_is_422_naming_the_object_and_stores_nothing(
         ([{"kind": "Pod", "metadata": {}}], "items[0].metadata.name"),
         ([{"kind": "Secret", "metadata": {"name": "s"}}], "items[0].kind"),
         ([_pod("a"), _pod("a")], "items[1]"),
+        ([_pod("x" * 254)], "items[0].metadata.name"),
     ]:
         r = _snapshot(platform, acme, cluster_id, items, seq=6)
         assert r.status_code == 422 and r.json()["fieldViolations"][0]["field"] == field

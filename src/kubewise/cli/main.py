@@ -9,6 +9,7 @@ import typer
 
 from kubewise import __version__
 from kubewise.cli.platform import admin_app, db_app, server
+from kubewise.cli.policies import policies_app
 from kubewise.cli.savings import savings
 
 app = typer.Typer(
@@ -22,6 +23,7 @@ app.command(name="savings")(savings)
 app.command(name="server")(server)
 app.add_typer(admin_app, name="admin")
 app.add_typer(db_app, name="db")
+app.add_typer(policies_app, name="policies")
 
 
 def _version(value: bool) -> None:

@@ -6,13 +6,12 @@ file), with the server running or not; each is one transaction, so a failure cha
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from kubewise.server.app import utc_now
-from kubewise.server.db.engine import DatabaseError, make_engine, make_sessions, transaction
-from kubewise.server.db.migrate import upgrade
+from kubewise.server.app import open_database, utc_now
+from kubewise.server.db.engine import DatabaseError, transaction
 from kubewise.server.run import serve
 from kubewise.server.services.errors import ServiceError
 from kubewise.server.services.identity import SCOPES, create_api_key, create_org, revoke_api_key
@@ -29,15 +28,11 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _sessions(settings: ServerSettings):  # type: ignore[no-untyped-def]
+def _sessions(settings: ServerSettings) -> Any:  # a sessionmaker (the CLI stays free of SQLAlchemy)
     try:
-        engine = make_engine(settings.database_url)
-        upgrade(engine)
+        return open_database(settings.database_url)
     except DatabaseError as exc:
         raise _fail(str(exc), 2) from None
-    except Exception as exc:  # the driver's words, without the URL (it may hold a password)
-        raise _fail(f"cannot open the database: {type(exc).__name__}: {str(exc).splitlines()[0]}") from None
-    return make_sessions(engine)
 
 
 def server(

@@ -5,33 +5,46 @@ from __future__ import annotations
 import datetime as dt
 
 from fastapi import FastAPI
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
 
 from kubewise import __version__
 from kubewise.server.context import Clock, Platform
-from kubewise.server.db.engine import make_engine, make_sessions
+from kubewise.server.db.engine import DatabaseError, make_engine, make_sessions, safe_url
 from kubewise.server.db.migrate import upgrade
 from kubewise.server.errors import install_error_handlers
 from kubewise.server.observability import Metrics, install_observability
 from kubewise.server.routes import agent, clusters, health
 from kubewise.server.settings import ServerSettings
 
-__all__ = ["create_app", "utc_now"]
+__all__ = ["create_app", "open_database", "utc_now"]
 
 
 def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def create_app(settings: ServerSettings, clock: Clock = utc_now, *, migrate: bool = True) -> FastAPI:
-    engine = make_engine(settings.database_url)
+def open_database(url: str, *, migrate: bool = True) -> sessionmaker[Session]:
+    """Sessions on the database at `url`, its schema brought to head first. `DatabaseError` says what
+    is wrong without the URL's password."""
+    engine = make_engine(url)
     if migrate:
-        upgrade(engine)
+        try:
+            upgrade(engine)
+        except OperationalError as exc:  # the driver's first line says why
+            reason = str(exc.orig or exc).strip().splitlines()[0]
+            raise DatabaseError(f"cannot open the database {safe_url(url)}: {reason}") from None
+    return make_sessions(engine)
+
+
+def create_app(settings: ServerSettings, clock: Clock = utc_now, *, migrate: bool = True) -> FastAPI:
+    sessions = open_database(settings.database_url, migrate=migrate)
     app = FastAPI(
         title="kubewise",
         version=__version__,
         description="Self-hosted Kubernetes cost optimization: clusters, agent ingest, policies, savings.",
     )
-    app.state.platform = Platform(settings, make_sessions(engine), clock)
+    app.state.platform = Platform(settings, sessions, clock)
     app.state.metrics = Metrics()
     install_error_handlers(app)
     install_observability(app, app.state.metrics)

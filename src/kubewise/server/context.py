@@ -4,13 +4,13 @@ and request bodies that may be gzip-compressed and are size-limited before and a
 from __future__ import annotations
 
 import datetime as dt
-import json
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Annotated, TypeVar
 
+import orjson
 from fastapi import Depends, Header, Request
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session, sessionmaker
@@ -103,9 +103,10 @@ async def read_json(request: Request, model: type[Model]) -> Model:
     """The request's JSON body as `model`; 422 naming the field on anything else."""
     data = await _raw_body(request, _platform(request).settings.max_body_bytes)
     try:
-        raw = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
+        raw = orjson.loads(data)  # several times faster than json on multi-hundred-MB snapshots
+    except orjson.JSONDecodeError as exc:
         raise Invalid(f"the body is not JSON: {exc}") from None
+    del data  # the text of a snapshot is as large again as its objects: not kept past parsing
     try:
         return model.model_validate(raw)
     except ValidationError as exc:

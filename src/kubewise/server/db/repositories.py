@@ -28,6 +28,7 @@ __all__ = [
 ]
 
 ObjectKey = tuple[str, str, str]  # kind, namespace, name
+_BATCH = 500  # rows per INSERT, names per DELETE ... WHERE name IN (...)
 
 
 def add(session: Session, row: object) -> None:
@@ -90,25 +91,30 @@ def upsert_objects(
 
 
 def delete_objects(session: Session, cluster_id: str, keys: Sequence[ObjectKey]) -> None:
+    # grouped by kind and namespace, so each DELETE walks the primary key's prefix (a row-value IN
+    # list is not always planned that way, and the table holds every object of every cluster)
+    groups: dict[tuple[str, str], list[str]] = {}
     for kind, namespace, name in keys:
-        session.execute(
-            delete(ClusterObjectRow).where(
-                ClusterObjectRow.cluster_id == cluster_id,
-                ClusterObjectRow.kind == kind,
-                ClusterObjectRow.namespace == namespace,
-                ClusterObjectRow.name == name,
+        groups.setdefault((kind, namespace), []).append(name)
+    for (kind, namespace), names in groups.items():
+        for start in range(0, len(names), _BATCH):
+            session.execute(
+                delete(ClusterObjectRow).where(
+                    ClusterObjectRow.cluster_id == cluster_id,
+                    ClusterObjectRow.kind == kind,
+                    ClusterObjectRow.namespace == namespace,
+                    ClusterObjectRow.name.in_(names[start : start + _BATCH]),
+                )
             )
-        )
 
 
 def _insert(session: Session, cluster_id: str, items: Sequence[tuple[ObjectKey, dict[str, Any]]]) -> None:
-    if not items:
-        return
-    rows = [
-        {"cluster_id": cluster_id, "kind": k, "namespace": ns, "name": n, "body": body}
-        for (k, ns, n), body in items
-    ]
-    session.execute(insert(ClusterObjectRow), rows)
+    for start in range(0, len(items), _BATCH):  # in batches: the encoded bodies never all exist at once
+        rows = [
+            {"cluster_id": cluster_id, "kind": k, "namespace": ns, "name": n, "body": body}
+            for (k, ns, n), body in items[start : start + _BATCH]
+        ]
+        session.execute(insert(ClusterObjectRow), rows)
 
 
 def policy(session: Session, cluster_id: str) -> PolicyRow | None:

@@ -1,4 +1,4 @@
-"""Alembic environment: runs on the engine that `kubewise.server.db.migrate` passes in."""
+"""Alembic environment: runs on the connection that `kubewise.server.db.migrate` passes in."""
 
 from __future__ import annotations
 
@@ -6,12 +6,11 @@ from alembic import context
 
 from kubewise.server.db.tables import Base
 
-engine = context.config.attributes["engine"]
-with engine.begin() as connection:
-    context.configure(
-        connection=connection,
-        target_metadata=Base.metadata,
-        render_as_batch=connection.dialect.name == "sqlite",  # SQLite alters tables by copying them
-    )
-    with context.begin_transaction():
-        context.run_migrations()
+connection = context.config.attributes["connection"]
+context.configure(
+    connection=connection,
+    target_metadata=Base.metadata,
+    render_as_batch=connection.dialect.name == "sqlite",  # SQLite alters tables by copying them
+)
+with context.begin_transaction():
+    context.run_migrations()

@@ -157,6 +157,6 @@ def issue_agent_key(session: Session, caller: Caller, cluster_id: str, now: dt.d
     caller.require_write()
     row = cluster_of(session, caller, cluster_id)
     _, plaintext = issue_key(
-        session, caller.org_id, "agent", now, cluster_id=row.id, name=f"agent of {row.name}"
+        session, caller.org_id, "agent", now, cluster_id=row.id, name=f"agent of {row.name}"[:200]
     )
     return plaintext

@@ -87,6 +87,8 @@ def issue_key(
     cluster_id: str | None = None,
     name: str = "",
 ) -> tuple[ApiKeyRow, str]:
+    if len(name) > 200:
+        raise Invalid("an API key's name must be at most 200 characters")
     key = new_key()
     row = ApiKeyRow(
         id=str(uuid.uuid4()),

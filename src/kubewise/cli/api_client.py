@@ -1,0 +1,51 @@
+"""A small client of the platform API for the CLI's commands that talk to a running `kubewise server`.
+
+The key comes from `--api-key` or `KUBEWISE_API_KEY` and is sent only in the `X-API-Key` header; it
+never appears in output or errors. Failures become `CliError` with the server's own message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from kubewise.cli.inputs import CliError
+
+__all__ = ["EXIT_API", "PlatformClient"]
+
+EXIT_API = 1  # the server refused or could not be reached
+
+
+class PlatformClient:
+    def __init__(self, base_url: str, api_key: str | None, *, timeout: float = 30.0) -> None:
+        if not api_key:
+            raise CliError("no API key: pass --api-key or set KUBEWISE_API_KEY", 2)
+        self._http = httpx.Client(
+            base_url=base_url.rstrip("/"), headers={"X-API-Key": api_key}, timeout=timeout
+        )
+        self._base = base_url
+
+    def __enter__(self) -> PlatformClient:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._http.close()
+
+    def request(self, method: str, path: str, body: Any = None) -> Any:
+        try:
+            response = self._http.request(method, path, json=body)
+        except httpx.HTTPError as exc:
+            raise CliError(
+                f"cannot reach the kubewise server at {self._base}: {type(exc).__name__}", EXIT_API
+            ) from None
+        if response.status_code >= 400:
+            try:
+                doc = response.json()
+                message = str(doc.get("message") or response.reason_phrase)
+                fields = [f"{v['field']}: {v['description']}" for v in doc.get("fieldViolations", [])[1:]]
+            except (ValueError, AttributeError, KeyError, TypeError):
+                message, fields = response.reason_phrase, []
+            extra = "".join(f"\n  {f}" for f in fields)
+            raise CliError(f"server answered {response.status_code}: {message}{extra}", EXIT_API)
+        return response.json() if response.content else None
