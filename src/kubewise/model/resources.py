@@ -8,7 +8,7 @@ so all comparisons are exact integer arithmetic, as in the scheduler's `framewor
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
 
 from kubernetes.utils.quantity import parse_quantity
@@ -31,7 +31,8 @@ def parse_resource_quantity(resource: str, value: object) -> int:
     if isinstance(value, bool) or value is None:
         raise ValueError(f"invalid quantity {value!r}")
     try:
-        quantity: Decimal = parse_quantity(value)  # type: ignore[no-untyped-call]
+        parse: Callable[[object], Decimal] = parse_quantity  # untyped in some client releases
+        quantity = parse(value)
     except (ValueError, TypeError, ArithmeticError) as exc:  # incl. Infinity/NaN overflow
         raise ValueError(f"invalid quantity {value!r}") from exc
     if quantity < 0:

@@ -1,0 +1,69 @@
+"""`run_agent`: the process behind `kubewise agent` -- settings, discovery, the loop, fatal errors.
+
+The cloud is asked about the node only on EKS and kOps (or when the provider is left to `auto` and the
+nodes say AWS). A fatal error is logged as one line and returned as exit code 1.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+import threading
+from typing import Any
+
+from kubewise.agent.cluster_reader import ClusterReadError, read_cluster
+from kubewise.agent.discovery import DiscoveryError
+from kubewise.agent.platform_client import AgentFatal, PlatformClient
+from kubewise.agent.runner import Agent
+from kubewise.agent.settings import AgentSettings
+from kubewise.cloud.aws.metadata import AwsMetadata
+
+__all__ = ["run_agent"]
+
+log = logging.getLogger("kubewise.agent")
+
+
+class _JsonLines(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        out: dict[str, Any] = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname.lower(),
+            "msg": record.getMessage(),
+        }
+        out.update({k: v for k, v in record.__dict__.items() if k in ("cluster_id", "objects", "sequence")})
+        return json.dumps(out)
+
+
+def run_agent(settings: AgentSettings, *, context: str | None, kubeconfig: str | None, once: bool) -> int:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_JsonLines())
+    log.addHandler(handler)  # the agent's own logger only: nothing global is left behind
+    log.setLevel(settings.log_level.upper())
+    log.propagate = False
+    try:
+        return _run(settings, context=context, kubeconfig=kubeconfig, once=once)
+    finally:
+        log.removeHandler(handler)
+
+
+def _run(settings: AgentSettings, *, context: str | None, kubeconfig: str | None, once: bool) -> int:
+    cloud = AwsMetadata() if settings.provider in ("auto", "eks", "kops") else None
+    try:
+        platform = PlatformClient(settings.api_url, settings.api_key)
+        agent = Agent(settings, platform, lambda: read_cluster(context, kubeconfig), cloud)
+        if once:
+            agent.connect()
+            agent.snapshot()
+            agent.heartbeat()
+            return 0
+        stop = threading.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
+        agent.run(stop)
+        return 0
+    except (AgentFatal, DiscoveryError, ClusterReadError) as exc:
+        message = str(exc) if str(exc).startswith("agent failed") else f"agent failed: {exc}"
+        log.critical(message)
+        return 1

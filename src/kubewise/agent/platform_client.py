@@ -1,0 +1,152 @@
+"""The agent's calls to the platform, with retries: backoff with jitter on network errors and 5xx.
+
+Failures that waiting cannot fix end the agent with one line saying what to do: an invalid API key
+(401), a key without the rights (403), a payload the platform refuses (422). A 409 `resync_required`
+is not an error to the caller: it asks for a full snapshot (`ResyncRequested`).
+"""
+
+from __future__ import annotations
+
+import gzip
+from typing import Any
+
+import httpx
+import orjson
+from tenacity import (
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_random_exponential,
+)
+
+__all__ = ["AgentFatal", "PlatformClient", "ResyncRequested"]
+
+
+class AgentFatal(RuntimeError):
+    """The agent cannot go on; the message is one line: what failed and what to do."""
+
+
+class ResyncRequested(Exception):
+    """The platform wants a full snapshot before more deltas."""
+
+
+class _Retryable(Exception):
+    def __init__(self, what: str) -> None:
+        super().__init__(what)
+
+
+def _retryable(exc: BaseException) -> bool:
+    return isinstance(exc, _Retryable)
+
+
+class PlatformClient:
+    def __init__(
+        self,
+        api_url: str,
+        api_key: str,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        max_wait: float = 60.0,
+        give_up_after: float = 3600.0,
+        attempts: int | None = None,
+    ) -> None:
+        if not api_key:
+            raise AgentFatal("agent failed: no API key: set API_KEY (kubewise admin create-api-key)")
+        self._url = api_url.rstrip("/")
+        self._http = httpx.Client(
+            base_url=self._url,
+            headers={"X-API-Key": api_key},
+            timeout=httpx.Timeout(30.0, connect=10.0),
+            transport=transport,
+        )
+        stop = stop_after_delay(give_up_after) if attempts is None else stop_after_attempt(attempts)
+        self._retrying = Retrying(
+            retry=retry_if_exception(_retryable),
+            wait=wait_random_exponential(multiplier=0.5, max=max_wait),
+            stop=stop,
+            reraise=True,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _send(self, method: str, path: str, body: Any, what: str) -> Any:
+        content = orjson.dumps(body) if body is not None else None
+        headers = {"Content-Type": "application/json"} if content is not None else {}
+        if content is not None and path.startswith("/v1/agent/"):  # the ingest calls take gzip
+            content = gzip.compress(content, compresslevel=1)
+            headers["Content-Encoding"] = "gzip"
+        try:
+            response = self._http.request(method, path, content=content, headers=headers)
+        except httpx.TimeoutException as exc:
+            raise _Retryable(
+                f"{what}: the platform at {self._url} timed out ({type(exc).__name__})"
+            ) from None
+        except httpx.TransportError as exc:
+            raise _Retryable(
+                f"{what}: cannot reach the platform at {self._url} ({type(exc).__name__})"
+            ) from None
+        if response.status_code >= 500:
+            raise _Retryable(f"{what}: the platform answered {response.status_code}")
+        return self._answer(response, what)
+
+    def _answer(self, response: httpx.Response, what: str) -> Any:
+        try:
+            doc = response.json() if response.content else None
+        except ValueError:
+            doc = None
+        message = doc.get("message", "") if isinstance(doc, dict) else response.reason_phrase
+        if response.status_code == 401:
+            raise AgentFatal(
+                f"agent failed: {what}: invalid API key (401): {message} -- set API_KEY to a valid key"
+            )
+        if response.status_code == 403:
+            raise AgentFatal(
+                f"agent failed: {what}: forbidden (403): {message} -- use a 'full' or the cluster's agent key"
+            )
+        if response.status_code == 409 and isinstance(doc, dict) and doc.get("resync"):
+            raise ResyncRequested(message)
+        if response.status_code >= 400:
+            raise AgentFatal(
+                f"agent failed: {what}: the platform refused it ({response.status_code}): {message}"
+            )
+        return doc
+
+    def call(self, method: str, path: str, body: Any = None, *, what: str) -> Any:
+        """One call, retried while the platform is unreachable or failing (backoff with jitter)."""
+        try:
+            return self._retrying(self._send, method, path, body, what)
+        except _Retryable as exc:
+            raise AgentFatal(
+                f"agent failed: {exc} -- check API_URL and the network to the platform"
+            ) from None
+
+    def register(self, body: dict[str, Any]) -> str:
+        doc = self.call("POST", "/v1/kubernetes/external-clusters", body, what="registering cluster")
+        return str(doc["id"])
+
+    def heartbeat(self, cluster_id: str, agent_version: str) -> dict[str, Any]:
+        doc = self.call(
+            "POST",
+            f"/v1/agent/clusters/{cluster_id}/heartbeat",
+            {"agentVersion": agent_version},
+            what="sending heartbeat",
+        )
+        return dict(doc)
+
+    def snapshot(self, cluster_id: str, sequence: int, items: list[dict[str, Any]]) -> None:
+        self.call(
+            "POST",
+            f"/v1/agent/clusters/{cluster_id}/snapshot",
+            {"sequence": sequence, "items": items},
+            what="sending snapshot",
+        )
+
+    def delta(self, cluster_id: str, sequence: int, changes: list[dict[str, Any]]) -> None:
+        self.call(
+            "POST",
+            f"/v1/agent/clusters/{cluster_id}/deltas",
+            {"sequence": sequence, "changes": changes},
+            what="sending changes",
+        )

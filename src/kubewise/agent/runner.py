@@ -1,0 +1,118 @@
+"""The agent's loop: identify the cluster, register it, send a full snapshot, then changes and heartbeats.
+
+Changes are found by listing again every `delta_seconds` and comparing each object's
+`resourceVersion` with the last listing (only get/list calls: the agent never writes to the cluster).
+A full snapshot is sent again whenever the platform asks (a heartbeat says `resync`, or a delta gets
+409), so nothing is lost across a platform outage: the retries in `PlatformClient` wait it out and the
+next listing carries everything that changed meanwhile. Memory holds one listing's keys and versions.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from kubewise import __version__
+from kubewise.agent.discovery import discover
+from kubewise.agent.platform_client import PlatformClient, ResyncRequested
+from kubewise.agent.settings import AgentSettings
+from kubewise.cloud.metadata import CloudMetadata
+
+__all__ = ["Agent", "diff_listings"]
+
+log = logging.getLogger("kubewise.agent")
+
+Obj = dict[str, Any]
+Key = tuple[str, str, str]
+Versions = dict[Key, str]
+
+
+def _key(obj: Obj) -> Key:
+    meta = obj.get("metadata") or {}
+    return str(obj.get("kind", "")), str(meta.get("namespace") or ""), str(meta.get("name", ""))
+
+
+def _versions(items: Sequence[Obj]) -> Versions:
+    return {_key(o): str((o.get("metadata") or {}).get("resourceVersion", "")) for o in items}
+
+
+def diff_listings(before: Versions, items: Sequence[Obj]) -> tuple[list[Obj], Versions]:
+    """The changes from `before` to `items` (upserts of new or changed objects, deletes of gone ones)."""
+    now = _versions(items)
+    changes: list[Obj] = [{"op": "upsert", "object": o} for o in items if before.get(_key(o)) != now[_key(o)]]
+    for kind, namespace, name in before.keys() - now.keys():
+        meta = {"name": name, **({"namespace": namespace} if namespace else {})}
+        changes.append({"op": "delete", "object": {"kind": kind, "metadata": meta}})
+    return changes, now
+
+
+class Agent:
+    def __init__(
+        self,
+        settings: AgentSettings,
+        platform: PlatformClient,
+        read: Callable[[], list[Obj]],
+        cloud: CloudMetadata | None,
+        *,
+        delta_seconds: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.settings, self.platform, self.read, self.cloud = settings, platform, read, cloud
+        self.delta_seconds, self.clock = delta_seconds, clock
+        self.cluster_id: str | None = settings.cluster_id
+        self.sequence = 0
+        self.versions: Versions = {}
+
+    def connect(self) -> str:
+        """Register the cluster (idempotent on the platform) unless CLUSTER_ID names it already."""
+        if self.cluster_id is None:
+            nodes = [o for o in self.read() if o.get("kind") == "Node"]
+            body = discover(self.settings, nodes, self.cloud)
+            self.cluster_id = self.platform.register(body)
+            log.info("registered cluster", extra={"cluster_id": self.cluster_id})
+        return self.cluster_id
+
+    def snapshot(self) -> None:
+        assert self.cluster_id is not None
+        items = self.read()
+        self.sequence += 1
+        self.platform.snapshot(self.cluster_id, self.sequence, items)
+        self.versions = _versions(items)
+        log.info("sent snapshot", extra={"objects": len(items), "sequence": self.sequence})
+
+    def send_changes(self) -> int:
+        """One round of changes; a full snapshot instead when the platform asks for one."""
+        assert self.cluster_id is not None
+        changes, versions = diff_listings(self.versions, self.read())
+        try:
+            self.platform.delta(self.cluster_id, self.sequence + 1, changes)
+        except ResyncRequested:
+            self.snapshot()
+            return 0
+        self.sequence += 1
+        self.versions = versions
+        return len(changes)
+
+    def heartbeat(self) -> None:
+        assert self.cluster_id is not None
+        if self.platform.heartbeat(self.cluster_id, __version__).get("resync"):
+            self.snapshot()
+
+    def run(self, stop: threading.Event) -> None:
+        """Until `stop` is set: heartbeats every `heartbeat_seconds`, changes every `delta_seconds`."""
+        self.connect()
+        self.snapshot()
+        now = self.clock()
+        next_beat, next_delta = now, now + self.delta_seconds
+        while not stop.is_set():
+            now = self.clock()
+            if now >= next_beat:
+                self.heartbeat()
+                next_beat = now + self.settings.heartbeat_seconds
+            if now >= next_delta:
+                self.send_changes()
+                next_delta = now + self.delta_seconds
+            stop.wait(max(0.0, min(next_beat, next_delta) - self.clock()))

@@ -1,0 +1,1 @@
+"""AWS through boto3 (the only package that imports it)."""

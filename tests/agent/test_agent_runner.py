@@ -1,0 +1,197 @@
+"""The agent against a real platform server on loopback: connect, snapshot, changes, outage, 401, resync."""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from kubewise.agent.platform_client import AgentFatal, PlatformClient
+from kubewise.agent.runner import Agent, diff_listings
+from kubewise.agent.settings import AgentSettings
+from live_server import live_server
+
+EKS_ENV = {"eks_account_id": "111122223333", "eks_region": "us-east-1", "eks_cluster_name": "prod"}
+
+
+def _node(name: str, rv: str = "1") -> dict[str, Any]:
+    return {
+        "kind": "Node",
+        "apiVersion": "v1",
+        "metadata": {
+            "name": name,
+            "resourceVersion": rv,
+            "labels": {
+                "node.kubernetes.io/instance-type": "m5.large",
+                "topology.kubernetes.io/region": "us-east-1",
+                "topology.kubernetes.io/zone": "us-east-1a",
+                "eks.amazonaws.com/nodegroup": "ng",
+            },
+        },
+        "spec": {"providerID": f"aws:///us-east-1a/i-{name}"},
+        "status": {
+            "allocatable": {"cpu": "2", "memory": "7Gi", "pods": "29"},
+            "capacity": {"cpu": "2", "memory": "8Gi", "pods": "29"},
+        },
+    }
+
+
+def _pod(name: str, rv: str = "1", node: str = "n1") -> dict[str, Any]:
+    return {
+        "kind": "Pod",
+        "apiVersion": "v1",
+        "metadata": {"name": name, "namespace": "default", "resourceVersion": rv},
+        "spec": {"nodeName": node, "containers": [{"name": "c", "resources": {"requests": {"cpu": "100m"}}}]},
+        "status": {"phase": "Running"},
+    }
+
+
+class Cluster:
+    """What `read` returns: a list the test edits between rounds, and how often it was read."""
+
+    def __init__(self) -> None:
+        self.objects = [_node("n1"), _pod("a"), _pod("b")]
+        self.reads = 0
+
+    def read(self) -> list[dict[str, Any]]:
+        self.reads += 1
+        return copy.deepcopy(self.objects)
+
+
+@pytest.fixture
+def platform(tmp_path: Path) -> Iterator[tuple[str, str]]:
+    with live_server(tmp_path) as (url, key):
+        yield url, key
+
+
+def _pods_on_platform(url: str, key: str, cluster_id: str) -> list[str]:
+    report = httpx.get(
+        f"{url}/v1/kubernetes/clusters/{cluster_id}/savings", headers={"X-API-Key": key}
+    ).json()
+    return sorted(p for n in report["plans"][0]["nodes"] for p in n["pods"])
+
+
+def _status(url: str, key: str, cluster_id: str) -> str:
+    r = httpx.get(f"{url}/v1/kubernetes/external-clusters/{cluster_id}", headers={"X-API-Key": key})
+    return str(r.json()["status"])
+
+
+def test_connect_snapshot_changes_and_heartbeat(platform: tuple[str, str]) -> None:
+    url, key = platform
+    cluster = Cluster()
+    agent = Agent(
+        AgentSettings(api_url=url, api_key=key, **EKS_ENV), PlatformClient(url, key), cluster.read, None
+    )
+    cluster_id = agent.connect()
+    agent.snapshot()
+    assert _pods_on_platform(url, key, cluster_id) == ["default/a", "default/b"]
+    agent.heartbeat()
+    assert _status(url, key, cluster_id) == "Connected"
+    cluster.objects = [_node("n1"), _pod("a", rv="2"), _pod("c")]  # a changed, b gone, c new
+    assert agent.send_changes() == 3
+    assert _pods_on_platform(url, key, cluster_id) == ["default/a", "default/c"]
+    assert agent.send_changes() == 0  # nothing changed: an empty delta, still a sign of life
+    again = Agent(
+        AgentSettings(api_url=url, api_key=key, **EKS_ENV), PlatformClient(url, key), cluster.read, None
+    )
+    assert again.connect() == cluster_id  # re-registration finds the same cluster
+
+
+def test_reconnect_makes_the_agent_resend_everything(platform: tuple[str, str]) -> None:
+    url, key = platform
+    cluster = Cluster()
+    agent = Agent(
+        AgentSettings(api_url=url, api_key=key, **EKS_ENV), PlatformClient(url, key), cluster.read, None
+    )
+    cluster_id = agent.connect()
+    agent.snapshot()
+    r = httpx.post(
+        f"{url}/v1/kubernetes/external-clusters/{cluster_id}/reconnect", headers={"X-API-Key": key}
+    )
+    assert r.status_code == 409  # it is connected
+    agent.sequence = 99  # as if deltas had been lost: the platform asks for a snapshot
+    cluster.objects.append(_pod("d"))
+    assert agent.send_changes() == 0
+    assert agent.sequence == 100 and "default/d" in _pods_on_platform(url, key, cluster_id)
+
+
+def test_invalid_key_is_fatal_with_one_line(platform: tuple[str, str]) -> None:
+    url, _ = platform
+    agent = Agent(
+        AgentSettings(api_url=url, api_key="kw_0123456789abcdef_nope", **EKS_ENV),
+        PlatformClient(url, "kw_0123456789abcdef_nope"),
+        Cluster().read,
+        None,
+    )
+    with pytest.raises(AgentFatal) as err:
+        agent.connect()
+    assert "registering cluster: invalid API key (401)" in str(err.value) and "\n" not in str(err.value)
+    assert "nope" not in str(err.value)
+
+
+class Flaky(httpx.BaseTransport):
+    """Refuses the first `failures` connections, then passes requests to the real server."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures, self.seen = failures, 0
+        self.inner = httpx.HTTPTransport()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.seen += 1
+        if self.seen <= self.failures:
+            raise httpx.ConnectError("connection refused", request=request)
+        return self.inner.handle_request(request)
+
+
+def test_platform_outage_is_waited_out_then_reported_if_it_lasts(platform: tuple[str, str]) -> None:
+    url, key = platform
+    flaky = Flaky(failures=3)
+    client = PlatformClient(url, key, transport=flaky, max_wait=0.05, attempts=6)
+    agent = Agent(AgentSettings(api_url=url, api_key=key, **EKS_ENV), client, Cluster().read, None)
+    assert agent.connect()
+    assert flaky.seen == 4
+    down = PlatformClient("http://127.0.0.1:9", key, max_wait=0.01, attempts=3)
+    with pytest.raises(
+        AgentFatal, match=r"cannot reach the platform at http://127\.0\.0\.1:9.*check API_URL"
+    ):
+        down.register({"eks": {"accountId": "1", "region": "us-east-1", "clusterName": "x"}})
+
+
+def test_run_loop_until_stopped(platform: tuple[str, str]) -> None:
+    url, key = platform
+    cluster = Cluster()
+    settings = AgentSettings(api_url=url, api_key=key, heartbeat_seconds=0.05, **EKS_ENV)
+    agent = Agent(settings, PlatformClient(url, key), cluster.read, None, delta_seconds=0.05)
+    stop = threading.Event()
+    thread = threading.Thread(target=agent.run, args=(stop,))
+    thread.start()
+    try:
+        for _ in range(200):
+            if agent.sequence >= 3:
+                break
+            stop.wait(0.02)
+        cluster.objects.append(_pod("late"))
+        target = agent.sequence + 2
+        for _ in range(200):
+            if agent.sequence >= target:
+                break
+            stop.wait(0.02)
+    finally:
+        stop.set()
+        thread.join(10)
+    assert not thread.is_alive()
+    assert agent.cluster_id is not None
+    assert "default/late" in _pods_on_platform(url, key, agent.cluster_id)
+    assert _status(url, key, agent.cluster_id) == "Connected"
+
+
+def test_diff_listings() -> None:
+    before = {("Pod", "default", "a"): "1", ("Pod", "default", "b"): "1"}
+    changes, now = diff_listings(before, [_pod("a", "1"), _pod("c", "5")])
+    assert [(c["op"], c["object"]["metadata"]["name"]) for c in changes] == [("upsert", "c"), ("delete", "b")]
+    assert now == {("Pod", "default", "a"): "1", ("Pod", "default", "c"): "5"}
