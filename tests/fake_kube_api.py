@@ -58,6 +58,31 @@ class FakeApi:
         self.expire_continue_once: set[str] = set()
         self.requests: list[tuple[str, str, dict[str, list[str]]]] = []
         self.token = TOKEN
+        self.writable = False  # when True, POST/PUT/DELETE of single objects work (kubewise connect --apply)
+        self.stored: dict[str, dict[str, Any]] = {}  # object path -> object
+        self.forbid_writes = False
+
+    def _write(self, method: str, path: str, body: dict[str, Any] | None) -> tuple[int, dict[str, Any]]:
+        if self.forbid_writes:
+            return 403, status(403, "Forbidden", f"cannot {method} {path}")
+        if method == "POST":
+            assert body is not None
+            target = f"{path}/{body['metadata']['name']}"
+            if target in self.stored:
+                return 409, status(409, "AlreadyExists", f"{target} already exists")
+            self.stored[target] = body
+            return 201, body
+        if path not in self.stored:
+            return 404, status(404, "NotFound", f"{path} not found")
+        if method == "DELETE":
+            del self.stored[path]
+            return 200, {"kind": "Status", "apiVersion": "v1", "status": "Success"}
+        assert body is not None
+        old = self.stored[path]
+        if old.get("kind") == "Deployment" and old["spec"]["selector"] != body["spec"]["selector"]:
+            return 422, status(422, "Invalid", "spec.selector: Invalid value: field is immutable")
+        self.stored[path] = body
+        return 200, body
 
     def respond(self, handler: BaseHTTPRequestHandler) -> tuple[int, dict[str, Any]]:
         url = urlparse(handler.path)
@@ -67,6 +92,11 @@ class FakeApi:
             return 401, status(401, "Unauthorized", "Unauthorized")
         if url.path in self.failures:
             return self.failures[url.path]
+        if self.writable and handler.command in ("POST", "PUT", "DELETE"):
+            length = int(handler.headers.get("Content-Length") or 0)
+            raw = handler.rfile.read(length) if length else b""
+            body = json.loads(raw) if raw and handler.command != "DELETE" else None
+            return self._write(handler.command, url.path, body)
         if url.path not in self.objects:
             return 404, status(404, "NotFound", "the server could not find the requested resource")
         start = int(query.get("continue", ["0"])[0])

@@ -195,3 +195,33 @@ def test_diff_listings() -> None:
     changes, now = diff_listings(before, [_pod("a", "1"), _pod("c", "5")])
     assert [(c["op"], c["object"]["metadata"]["name"]) for c in changes] == [("upsert", "c"), ("delete", "b")]
     assert now == {("Pod", "default", "a"): "1", ("Pod", "default", "c"): "5"}
+
+
+def test_health_endpoint_follows_the_last_platform_contact(platform: tuple[str, str]) -> None:
+    from kubewise.agent.health import HealthServer
+
+    url, key = platform
+    now = [1000.0]
+    agent = Agent(
+        AgentSettings(api_url=url, api_key=key, heartbeat_seconds=10, **EKS_ENV),
+        PlatformClient(url, key),
+        Cluster().read,
+        None,
+        clock=lambda: now[0],
+    )
+    health = HealthServer(0, agent.healthy, host="127.0.0.1").start()
+    try:
+        probe = f"http://127.0.0.1:{health.port}/healthz"
+        assert httpx.get(probe).json()["detail"] == "starting"
+        agent.connect()
+        agent.snapshot()
+        now[0] += 50
+        assert httpx.get(probe).status_code == 200
+        now[0] += 100  # silent for longer than three heartbeats
+        r = httpx.get(probe)
+        assert r.status_code == 503 and "not been reached" in r.json()["detail"]
+        agent.heartbeat()
+        assert httpx.get(probe).status_code == 200
+        assert httpx.get(f"http://127.0.0.1:{health.port}/other").status_code == 404
+    finally:
+        health.stop()

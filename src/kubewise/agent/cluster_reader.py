@@ -18,7 +18,7 @@ import urllib3
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
-__all__ = ["PAGE_SIZE", "ClusterReadError", "read_cluster"]
+__all__ = ["PAGE_SIZE", "ClusterReadError", "connect_api", "read_cluster"]
 
 PAGE_SIZE = 500
 REQUEST_TIMEOUT = (10, 120)  # seconds: connect, read (one page)
@@ -65,6 +65,11 @@ def _default_kubeconfig_paths() -> list[str]:
     """The files the client reads when no kubeconfig is given: $KUBECONFIG entries or ~/.kube/config."""
     raw = os.environ.get("KUBECONFIG") or "~/.kube/config"
     return [os.path.expanduser(p) for p in raw.split(os.pathsep) if p]
+
+
+def connect_api(context: str | None, kubeconfig: str | None) -> client.ApiClient:
+    """An API client for `context` of `kubeconfig`, or the pod's service account (`ClusterReadError`)."""
+    return _connect(context, kubeconfig)
 
 
 def _connect(context: str | None, kubeconfig: str | None) -> client.ApiClient:

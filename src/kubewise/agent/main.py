@@ -15,6 +15,7 @@ from typing import Any
 
 from kubewise.agent.cluster_reader import ClusterReadError, read_cluster
 from kubewise.agent.discovery import DiscoveryError
+from kubewise.agent.health import HealthServer
 from kubewise.agent.platform_client import AgentFatal, PlatformClient
 from kubewise.agent.runner import Agent
 from kubewise.agent.settings import AgentSettings
@@ -61,7 +62,12 @@ def _run(settings: AgentSettings, *, context: str | None, kubeconfig: str | None
         stop = threading.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
-        agent.run(stop)
+        health = HealthServer(settings.health_port, agent.healthy).start() if settings.health_port else None
+        try:
+            agent.run(stop)
+        finally:
+            if health is not None:
+                health.stop()
         return 0
     except (AgentFatal, DiscoveryError, ClusterReadError) as exc:
         message = str(exc) if str(exc).startswith("agent failed") else f"agent failed: {exc}"

@@ -65,6 +65,16 @@ class Agent:
         self.cluster_id: str | None = settings.cluster_id
         self.sequence = 0
         self.versions: Versions = {}
+        self.started = clock()
+        self.last_ok: float | None = None  # last time the platform took what was sent
+
+    def healthy(self) -> tuple[bool, str]:
+        """For the health endpoint: the platform reached within three heartbeat intervals."""
+        window = 3 * self.settings.heartbeat_seconds + 30
+        since = self.clock() - (self.last_ok if self.last_ok is not None else self.started)
+        if since <= window:
+            return True, "starting" if self.last_ok is None else f"platform reached {since:.0f}s ago"
+        return False, f"the platform has not been reached for {since:.0f}s"
 
     def connect(self) -> str:
         """Register the cluster (idempotent on the platform) unless CLUSTER_ID names it already."""
@@ -81,6 +91,7 @@ class Agent:
         self.sequence += 1
         self.platform.snapshot(self.cluster_id, self.sequence, items)
         self.versions = _versions(items)
+        self.last_ok = self.clock()
         log.info("sent snapshot", extra={"objects": len(items), "sequence": self.sequence})
 
     def send_changes(self) -> int:
@@ -94,11 +105,14 @@ class Agent:
             return 0
         self.sequence += 1
         self.versions = versions
+        self.last_ok = self.clock()
         return len(changes)
 
     def heartbeat(self) -> None:
         assert self.cluster_id is not None
-        if self.platform.heartbeat(self.cluster_id, __version__).get("resync"):
+        answer = self.platform.heartbeat(self.cluster_id, __version__)
+        self.last_ok = self.clock()
+        if answer.get("resync"):
             self.snapshot()
 
     def run(self, stop: threading.Event) -> None:

@@ -1,0 +1,80 @@
+"""The install manifests: valid against the Kubernetes schemas, read-only RBAC, secrets where they belong."""
+
+from __future__ import annotations
+
+import base64
+
+import kubernetes_validate
+import pytest
+
+from kubewise.agent.manifests import AGENT_NAME, NAMESPACE, AgentInstall, agent_manifests
+
+SPEC = AgentInstall(
+    api_url="https://kubewise.example.com",
+    api_key="kw_0123456789abcdef_secret",
+    cluster_id="c-1",
+    provider="eks",
+    image="ghcr.io/kubewise/kubewise:0.1.0",
+    version="0.1.0",
+    env={"EKS_ACCOUNT_ID": "111122223333", "EKS_REGION": "us-east-1", "EKS_CLUSTER_NAME": "prod"},
+)
+
+
+@pytest.mark.parametrize("version", ["1.29.0", kubernetes_validate.latest_version()])
+def test_every_object_is_valid_for_kubernetes(version: str) -> None:
+    for obj in agent_manifests(SPEC):
+        kubernetes_validate.validate(obj, version, strict=True)  # raises on any schema violation
+
+
+def test_kinds_in_apply_order() -> None:
+    kinds = [o["kind"] for o in agent_manifests(SPEC)]
+    assert kinds[0] == "Namespace" and kinds[-1] == "Deployment"
+    assert set(kinds) >= {
+        "ServiceAccount",
+        "Secret",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "Role",
+        "RoleBinding",
+        "ResourceQuota",
+        "ConfigMap",
+    }
+
+
+def test_cluster_access_is_read_only() -> None:
+    role = next(o for o in agent_manifests(SPEC) if o["kind"] == "ClusterRole")
+    verbs = {v for rule in role["rules"] for v in rule["verbs"]}
+    assert verbs == {"get", "list", "watch"}
+    resources = {r for rule in role["rules"] for r in rule["resources"]}
+    assert {"nodes", "pods", "poddisruptionbudgets", "namespaces", "deployments", "jobs"} <= resources
+    namespaced = next(o for o in agent_manifests(SPEC) if o["kind"] == "Role")
+    writes = [r for r in namespaced["rules"] if set(r["verbs"]) - {"get", "list", "watch"}]
+    assert writes == [
+        {
+            "apiGroups": ["apps"],
+            "resources": ["deployments"],
+            "resourceNames": [AGENT_NAME],
+            "verbs": ["get", "patch", "update"],
+        }
+    ]
+    assert namespaced["metadata"]["namespace"] == NAMESPACE
+
+
+def test_key_only_in_the_secret_and_identity_on_the_service_account() -> None:
+    objs = agent_manifests(
+        AgentInstall(**{**SPEC.__dict__, "cloud_identity": "arn:aws:iam::111122223333:role/agent"})
+    )
+    secret = next(o for o in objs if o["kind"] == "Secret")
+    assert base64.b64decode(secret["data"]["API_KEY"]).decode() == SPEC.api_key
+    assert "AWS_ACCESS_KEY_ID" not in secret["data"]
+    others = [o for o in objs if o["kind"] != "Secret"]
+    assert SPEC.api_key not in str(others)
+    sa = next(o for o in objs if o["kind"] == "ServiceAccount")
+    assert sa["metadata"]["annotations"] == {
+        "eks.amazonaws.com/role-arn": "arn:aws:iam::111122223333:role/agent"
+    }
+    deployment = objs[-1]["spec"]["template"]["spec"]
+    assert deployment["priorityClassName"] == "system-cluster-critical"
+    env = {e["name"]: e.get("value") for e in deployment["containers"][0]["env"]}
+    assert env["CLUSTER_ID"] == "c-1" and env["EKS_CLUSTER_NAME"] == "prod"
+    assert deployment["containers"][0]["livenessProbe"]["httpGet"]["path"] == "/healthz"
