@@ -33,6 +33,17 @@ _LIST_KINDS = {
     PODS: "PodList",
     PDBS: "PodDisruptionBudgetList",
     NAMESPACES: "NamespaceList",
+    **{
+        f"/apis/apps/v1/{plural}": f"{kind}List"
+        for plural, kind in (
+            ("deployments", "Deployment"),
+            ("replicasets", "ReplicaSet"),
+            ("statefulsets", "StatefulSet"),
+            ("daemonsets", "DaemonSet"),
+        )
+    },
+    "/apis/batch/v1/jobs": "JobList",
+    "/apis/batch/v1/cronjobs": "CronJobList",
 }
 
 

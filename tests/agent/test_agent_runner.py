@@ -225,3 +225,55 @@ def test_health_endpoint_follows_the_last_platform_contact(platform: tuple[str, 
         assert httpx.get(f"http://127.0.0.1:{health.port}/other").status_code == 404
     finally:
         health.stop()
+
+
+class _Ec2:
+    def __init__(self, spot: set[str], error: str | None = None) -> None:
+        self.spot, self.error = spot, error
+
+    def identity(self) -> Any:
+        raise AssertionError("identity comes from the environment here")
+
+    def instance_tags(self, instance_id: str, region: str) -> dict[str, str]:
+        raise AssertionError("the name comes from the environment here")
+
+    def spot_instances(self, instance_ids: list[str], region: str) -> set[str]:
+        from kubewise.cloud.metadata import CloudQueryError
+
+        if self.error:
+            raise CloudQueryError(self.error, "You are not authorized to perform this operation.")
+        return self.spot & set(instance_ids)
+
+
+def test_spot_from_ec2_reaches_the_platforms_prices(platform: tuple[str, str]) -> None:
+    url, key = platform
+    agent = Agent(
+        AgentSettings(api_url=url, api_key=key, provider="eks", **EKS_ENV),
+        PlatformClient(url, key),
+        Cluster().read,
+        _Ec2({"i-n1"}),
+    )
+    cluster_id = agent.connect()
+    agent.snapshot()
+    agent.heartbeat()
+    cost = httpx.get(f"{url}/v1/kubernetes/clusters/{cluster_id}/cost", headers={"X-API-Key": key}).json()
+    assert [n["capacityType"] for n in cost["nodes"]] == ["spot"] and cost["warnings"] == []
+
+
+def test_missing_ec2_permission_shows_on_the_cluster(platform: tuple[str, str]) -> None:
+    url, key = platform
+    agent = Agent(
+        AgentSettings(api_url=url, api_key=key, provider="eks", **EKS_ENV),
+        PlatformClient(url, key),
+        Cluster().read,
+        _Ec2(set(), error="UnauthorizedOperation"),
+    )
+    cluster_id = agent.connect()
+    agent.snapshot()
+    agent.heartbeat()
+    view = httpx.get(f"{url}/v1/kubernetes/external-clusters/{cluster_id}", headers={"X-API-Key": key}).json()
+    (condition,) = view["conditions"]
+    assert condition["type"] == "CloudReadAccess" and condition["status"] == "False"
+    cost = httpx.get(f"{url}/v1/kubernetes/clusters/{cluster_id}/cost", headers={"X-API-Key": key}).json()
+    assert cost["nodes"][0]["capacityType"] == "on-demand"
+    assert any("AmazonEC2ReadOnlyAccess" in w for w in cost["warnings"])

@@ -53,6 +53,7 @@ def test_once_registers_and_sends_a_read_only_snapshot(
         ).json()
         assert [n["name"] for n in cost["nodes"]] == ["ip-10-0-0-1"]
         assert {method for method, _, _ in fake.requests} == {"GET"}  # it only reads the cluster
+        assert "/apis/apps/v1/deployments" in {path for _, path, _ in fake.requests}
         monkeypatch.setenv("API_KEY", "kw_0123456789abcdef_wrong")
         r = CliRunner().invoke(app, ["agent", "--once", "--kubeconfig", str(kubeconfig)])
         assert r.exit_code == 1

@@ -103,3 +103,17 @@ def test_no_credentials_is_no_credential_providers(monkeypatch: pytest.MonkeyPat
         AwsMetadata().instance_tags("i-0abc", "eu-central-1")
     assert err.value.code == "NoCredentialProviders"
     assert "no valid providers in chain" in str(err.value)
+
+
+@mock_aws
+def test_spot_instances_from_their_lifecycle(aws_env: None) -> None:
+    ec2 = boto3.client("ec2", region_name="us-east-1")
+    image = ec2.describe_images()["Images"][0]["ImageId"]
+    spot = ec2.run_instances(
+        ImageId=image, MinCount=2, MaxCount=2, InstanceMarketOptions={"MarketType": "spot"}
+    )
+    plain = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1)
+    spot_ids = {i["InstanceId"] for i in spot["Instances"]}
+    ids = [*spot_ids, plain["Instances"][0]["InstanceId"]]
+    assert AwsMetadata().spot_instances(ids, "us-east-1") == spot_ids
+    assert AwsMetadata().spot_instances([], "us-east-1") == set()

@@ -59,6 +59,38 @@ _LISTINGS = (
         "namespaces", "Namespace", "v1", "(cluster-scoped)", lambda c: client.CoreV1Api(c).list_namespace
     ),
 )
+# what the agent also sends (pods' owners, for the platform's workload views); `kubewise savings` needs none
+_WORKLOAD_LISTINGS = tuple(
+    _Listing(plural, kind, group, "in all namespaces", method)
+    for plural, kind, group, method in (
+        (
+            "deployments",
+            "Deployment",
+            "apps/v1",
+            lambda c: client.AppsV1Api(c).list_deployment_for_all_namespaces,
+        ),
+        (
+            "replicasets",
+            "ReplicaSet",
+            "apps/v1",
+            lambda c: client.AppsV1Api(c).list_replica_set_for_all_namespaces,
+        ),
+        (
+            "statefulsets",
+            "StatefulSet",
+            "apps/v1",
+            lambda c: client.AppsV1Api(c).list_stateful_set_for_all_namespaces,
+        ),
+        (
+            "daemonsets",
+            "DaemonSet",
+            "apps/v1",
+            lambda c: client.AppsV1Api(c).list_daemon_set_for_all_namespaces,
+        ),
+        ("jobs", "Job", "batch/v1", lambda c: client.BatchV1Api(c).list_job_for_all_namespaces),
+        ("cronjobs", "CronJob", "batch/v1", lambda c: client.BatchV1Api(c).list_cron_job_for_all_namespaces),
+    )
+)
 
 
 def _default_kubeconfig_paths() -> list[str]:
@@ -189,8 +221,11 @@ def _list_all(api: client.ApiClient, listing: _Listing) -> list[dict[str, Any]]:
             return items
 
 
-def read_cluster(context: str | None, kubeconfig: str | None = None) -> list[dict[str, Any]]:
-    """All nodes, pods, PodDisruptionBudgets and namespaces of the cluster, as plain dicts.
+def read_cluster(
+    context: str | None, kubeconfig: str | None = None, *, workloads: bool = False
+) -> list[dict[str, Any]]:
+    """All nodes, pods, PodDisruptionBudgets and namespaces of the cluster, as plain dicts (with
+    `workloads`, also its Deployments, ReplicaSets, StatefulSets, DaemonSets, Jobs and CronJobs).
 
     `context` is a kubeconfig context name (None: the current context); `kubeconfig` a file path
     (None: $KUBECONFIG or ~/.kube/config). Read-only. Raises `ClusterReadError`.
@@ -198,7 +233,7 @@ def read_cluster(context: str | None, kubeconfig: str | None = None) -> list[dic
     api = _connect(context, kubeconfig)
     try:
         objects: list[dict[str, Any]] = []
-        for listing in _LISTINGS:
+        for listing in _LISTINGS + (_WORKLOAD_LISTINGS if workloads else ()):
             objects.extend(_list_all(api, listing))
         return objects
     finally:

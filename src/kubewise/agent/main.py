@@ -53,7 +53,7 @@ def _run(settings: AgentSettings, *, context: str | None, kubeconfig: str | None
     cloud = AwsMetadata() if settings.provider in ("auto", "eks", "kops") else None
     try:
         platform = PlatformClient(settings.api_url, settings.api_key)
-        agent = Agent(settings, platform, lambda: read_cluster(context, kubeconfig), cloud)
+        agent = Agent(settings, platform, lambda: read_cluster(context, kubeconfig, workloads=True), cloud)
         if once:
             agent.connect()
             agent.snapshot()

@@ -126,13 +126,11 @@ class PlatformClient:
         doc = self.call("POST", "/v1/kubernetes/external-clusters", body, what="registering cluster")
         return str(doc["id"])
 
-    def heartbeat(self, cluster_id: str, agent_version: str) -> dict[str, Any]:
-        doc = self.call(
-            "POST",
-            f"/v1/agent/clusters/{cluster_id}/heartbeat",
-            {"agentVersion": agent_version},
-            what="sending heartbeat",
-        )
+    def heartbeat(
+        self, cluster_id: str, agent_version: str, conditions: list[dict[str, str]] | None = None
+    ) -> dict[str, Any]:
+        body = {"agentVersion": agent_version, "conditions": conditions or []}
+        doc = self.call("POST", f"/v1/agent/clusters/{cluster_id}/heartbeat", body, what="sending heartbeat")
         return dict(doc)
 
     def snapshot(self, cluster_id: str, sequence: int, items: list[dict[str, Any]]) -> None:

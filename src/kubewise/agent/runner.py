@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from kubewise import __version__
+from kubewise.agent.cloud_facts import CloudFacts
 from kubewise.agent.discovery import discover
 from kubewise.agent.platform_client import PlatformClient, ResyncRequested
 from kubewise.agent.settings import AgentSettings
@@ -59,8 +60,10 @@ class Agent:
         *,
         delta_seconds: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
+        facts: CloudFacts | None = None,
     ) -> None:
-        self.settings, self.platform, self.read, self.cloud = settings, platform, read, cloud
+        self.settings, self.platform, self.cloud, self.facts = settings, platform, cloud, facts
+        self._read = read
         self.delta_seconds, self.clock = delta_seconds, clock
         self.cluster_id: str | None = settings.cluster_id
         self.sequence = 0
@@ -76,13 +79,24 @@ class Agent:
             return True, "starting" if self.last_ok is None else f"platform reached {since:.0f}s ago"
         return False, f"the platform has not been reached for {since:.0f}s"
 
+    def read(self) -> list[Obj]:
+        items = self._read()
+        return self.facts.apply(items) if self.facts is not None else items
+
     def connect(self) -> str:
-        """Register the cluster (idempotent on the platform) unless CLUSTER_ID names it already."""
+        """Register the cluster (idempotent on the platform) unless CLUSTER_ID names it already; on AWS,
+        start asking EC2 which nodes are spot."""
+        body: dict[str, Any] = {}
         if self.cluster_id is None:
-            nodes = [o for o in self.read() if o.get("kind") == "Node"]
+            nodes = [o for o in self._read() if o.get("kind") == "Node"]
             body = discover(self.settings, nodes, self.cloud)
             self.cluster_id = self.platform.register(body)
             log.info("registered cluster", extra={"cluster_id": self.cluster_id})
+        details = body.get("eks") or body.get("kops") or {}
+        region = details.get("region") or self.settings.eks_region or self.settings.kops_region
+        on_aws = "eks" in body or "kops" in body or self.settings.provider in ("eks", "kops")
+        if self.facts is None and self.cloud is not None and on_aws and region:
+            self.facts = CloudFacts(self.cloud, region)
         return self.cluster_id
 
     def snapshot(self) -> None:
@@ -110,7 +124,8 @@ class Agent:
 
     def heartbeat(self) -> None:
         assert self.cluster_id is not None
-        answer = self.platform.heartbeat(self.cluster_id, __version__)
+        conditions = self.facts.conditions if self.facts is not None else []
+        answer = self.platform.heartbeat(self.cluster_id, __version__, conditions)
         self.last_ok = self.clock()
         if answer.get("resync"):
             self.snapshot()

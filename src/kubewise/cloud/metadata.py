@@ -32,3 +32,7 @@ class CloudMetadata(Protocol):
     def instance_tags(self, instance_id: str, region: str) -> dict[str, str]:
         """An instance's tags (EC2 DescribeInstances)."""
         ...
+
+    def spot_instances(self, instance_ids: list[str], region: str) -> set[str]:
+        """Which of these instances are spot (EC2 DescribeInstances' InstanceLifecycle)."""
+        ...

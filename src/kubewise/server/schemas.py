@@ -13,6 +13,7 @@ __all__ = [
     "ClusterList",
     "ClusterRegistration",
     "ClusterView",
+    "Condition",
     "Delta",
     "EksCluster",
     "GkeCluster",
@@ -95,6 +96,7 @@ class ClusterView(Wire):
     last_heartbeat_at: dt.datetime | None
     agent_snapshot_received_at: dt.datetime | None
     agent_version: str | None
+    conditions: list[Condition] = Field(default_factory=list)
     eks: EksCluster | None = None
     gke: GkeCluster | None = None
     aks: AksCluster | None = None
@@ -105,8 +107,18 @@ class ClusterList(Wire):
     items: list[ClusterView]
 
 
+class Condition(Wire):
+    """Something the agent found about the cluster, e.g. `CloudReadAccess` False without EC2 read access."""
+
+    type: str = Field(min_length=1, max_length=100)
+    status: Literal["True", "False", "Unknown"]
+    reason: str = Field(default="", max_length=200)
+    message: str = Field(default="", max_length=2000)
+
+
 class Heartbeat(Wire):
     agent_version: str | None = Field(default=None, max_length=100)
+    conditions: list[Condition] | None = Field(default=None, max_length=50)
 
 
 class Snapshot(Wire):

@@ -50,10 +50,14 @@ class AwsMetadata:
                 "MetadataUnavailable", f"instance metadata at {self._imds}: {type(exc).__name__}"
             ) from None
 
-    def instance_tags(self, instance_id: str, region: str) -> dict[str, str]:
+    def _describe(self, instance_ids: list[str], region: str) -> list[dict[str, Any]]:
         try:
             ec2 = boto3.client("ec2", region_name=region, endpoint_url=self._endpoint, config=_RETRIES)
-            answer = ec2.describe_instances(InstanceIds=[instance_id])
+            instances = []
+            for start in range(0, len(instance_ids), 500):  # DescribeInstances takes ids in batches
+                answer = ec2.describe_instances(InstanceIds=instance_ids[start : start + 500])
+                instances += [i for r in answer.get("Reservations", []) for i in r.get("Instances", [])]
+            return instances
         except NoCredentialsError:
             raise CloudQueryError("NoCredentialProviders", "no valid providers in chain") from None
         except ClientError as exc:
@@ -63,7 +67,14 @@ class AwsMetadata:
             ) from None
         except BotoCoreError as exc:
             raise CloudQueryError(type(exc).__name__, str(exc)) from None
-        for reservation in answer.get("Reservations", []):
-            for instance in reservation.get("Instances", []):
-                return {t["Key"]: t["Value"] for t in instance.get("Tags", [])}
+
+    def instance_tags(self, instance_id: str, region: str) -> dict[str, str]:
+        for instance in self._describe([instance_id], region):
+            return {t["Key"]: t["Value"] for t in instance.get("Tags", [])}
         raise CloudQueryError("InvalidInstanceID.NotFound", f"no instance {instance_id} in {region}")
+
+    def spot_instances(self, instance_ids: list[str], region: str) -> set[str]:
+        if not instance_ids:
+            return set()
+        found = self._describe(instance_ids, region)
+        return {str(i["InstanceId"]) for i in found if i.get("InstanceLifecycle") == "spot"}

@@ -67,6 +67,7 @@ class ClusterRow(Base):
     snapshot_at: Mapped[dt.datetime | None]
     sequence: Mapped[int | None] = mapped_column(Integer)  # of the last applied snapshot or delta
     resync_needed: Mapped[bool] = mapped_column(default=False)
+    conditions: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)  # the agent's, from its heartbeat
 
 
 class ApiKeyRow(Base):

@@ -88,6 +88,7 @@ def view(row: ClusterRow, now: dt.datetime, settings: ServerSettings) -> Cluster
             "last_heartbeat_at": row.last_heartbeat_at,
             "agent_snapshot_received_at": row.snapshot_at,
             "agent_version": row.agent_version,
+            "conditions": row.conditions or [],
             row.provider: row.details,
         }
     )

@@ -44,6 +44,8 @@ def heartbeat(
     row.last_heartbeat_at = now
     if body.agent_version:
         row.agent_version = body.agent_version
+    if body.conditions is not None:
+        row.conditions = [c.model_dump() for c in body.conditions]
     return {"status": cluster_status(row, now, settings), "resync": row.resync_needed or row.sequence is None}
 
 

@@ -43,7 +43,7 @@ def cluster_savings(session: Session, caller: Caller, cluster_id: str) -> dict[s
     row = cluster_of(session, caller, cluster_id)
     snapshot, catalog = _snapshot(session, row), _catalog(row)
     report = savings_report(snapshot, catalog, Constraints()).to_dict()
-    return {"clusterId": row.id, **report}
+    return {"clusterId": row.id, **report, "warnings": _warnings(row)}
 
 
 def cluster_cost(session: Session, caller: Caller, cluster_id: str) -> dict[str, Any]:
@@ -71,4 +71,10 @@ def cluster_cost(session: Session, caller: Caller, cluster_id: str) -> dict[str,
         "hourlyCost": round(hourly, 6),
         "monthlyCost": round(hourly * HOURS_PER_MONTH, 2),
         "complete": all(n["hourlyPrice"] is not None for n in nodes),
+        "warnings": _warnings(row),
     }
+
+
+def _warnings(row: ClusterRow) -> list[str]:
+    """What the agent could not check, said next to the figures it may make wrong."""
+    return [str(c.get("message", "")) for c in row.conditions or [] if c.get("status") == "False"]
