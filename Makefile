@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install savings test lint bench bench-ingest clean
+.PHONY: install savings test lint bench bench-ingest bench-agent clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -32,6 +32,9 @@ bench: $(STAMP)
 
 bench-ingest: $(STAMP)
 	$(PY) -m benchmarks.ingest
+
+bench-agent: $(STAMP)
+	$(PY) -m benchmarks.agent
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

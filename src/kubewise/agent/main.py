@@ -14,6 +14,7 @@ import threading
 from typing import Any
 
 from kubewise.agent.cluster_reader import ClusterReadError, read_cluster
+from kubewise.agent.debug import DebugServer
 from kubewise.agent.discovery import DiscoveryError
 from kubewise.agent.health import HealthServer
 from kubewise.agent.platform_client import AgentFatal, PlatformClient
@@ -62,12 +63,16 @@ def _run(settings: AgentSettings, *, context: str | None, kubeconfig: str | None
         stop = threading.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
-        health = HealthServer(settings.health_port, agent.healthy).start() if settings.health_port else None
+        servers: list[HealthServer | DebugServer] = []
+        if settings.health_port:
+            servers.append(HealthServer(settings.health_port, agent.healthy).start())
+        if settings.debug_port:
+            servers.append(DebugServer(settings.debug_port).start())
         try:
             agent.run(stop)
         finally:
-            if health is not None:
-                health.stop()
+            for server in servers:
+                server.stop()
         return 0
     except (AgentFatal, DiscoveryError, ClusterReadError) as exc:
         message = str(exc) if str(exc).startswith("agent failed") else f"agent failed: {exc}"
