@@ -8,10 +8,10 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
-from live_server import live_server
 from typer.testing import CliRunner
 
 from kubewise.cli.main import app
+from live_server import live_server
 
 EKS = {"eks": {"accountId": "111122223333", "region": "us-east-1", "clusterName": "prod"}}
 
