@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import glob
 import os
+import pwd
 import shutil
 import socket
 import subprocess
@@ -41,6 +42,12 @@ class PostgresServer:
         self.port = _free_port()
         self.as_user: list[str] = []
         if os.geteuid() == 0:
+            try:
+                pwd.getpwnam("postgres")
+            except KeyError:
+                raise RuntimeError(
+                    "running as root needs a `postgres` user for initdb (.ci/run creates it)"
+                ) from None
             shutil.chown(self.root, "postgres")
             os.chmod(self.root, 0o700)
             self.as_user = ["runuser", "-u", "postgres", "--"]
