@@ -11,9 +11,11 @@ HTTP 500 on `GET /api/v1/namespaces` (its URL parser takes `namespaces` for a na
 
 from __future__ import annotations
 
+import copy
 import json
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -69,6 +71,9 @@ class FakeApi:
         self.expire_continue_once: set[str] = set()
         self.requests: list[tuple[str, str, dict[str, list[str]]]] = []
         self.token = TOKEN
+        self.rv = 42  # the cluster's resourceVersion counter
+        self.events: dict[str, list[tuple[int, dict[str, Any]]]] = {}  # list path -> (version, watch event)
+        self.oldest_watchable = 0  # a watch from an older version answers 410 Gone
         self.writable = False  # when True, POST/PUT/DELETE of single objects work (kubewise connect --apply)
         self.stored: dict[str, dict[str, Any]] = {}  # object path -> object
         self.forbid_writes = False
@@ -95,6 +100,28 @@ class FakeApi:
         self.stored[path] = body
         return 200, body
 
+    def emit(self, path: str, kind: str, obj: dict[str, Any]) -> None:
+        """A change in the cluster: the list answers it from now on, and watches of `path` see it."""
+        self.rv += 1
+        obj = copy.deepcopy(obj)
+        obj.setdefault("metadata", {})["resourceVersion"] = str(self.rv)
+        meta = obj["metadata"]
+        key = (meta["name"], meta.get("namespace"))
+        self.objects[path] = [
+            o
+            for o in self.objects.get(path, [])
+            if (o["metadata"]["name"], o["metadata"].get("namespace")) != key
+        ]
+        if kind != "DELETED":
+            self.objects[path].append(obj)
+        self.events.setdefault(path, []).append((self.rv, {"type": kind, "object": obj}))
+
+    def watch_events(self, path: str, since: str) -> list[dict[str, Any]]:
+        version = int(since or 0)
+        if version < self.oldest_watchable:
+            return [{"type": "ERROR", "object": status(410, "Expired", "too old resource version")}]
+        return [event for rv, event in self.events.get(path, []) if rv > version]
+
     def respond(self, handler: BaseHTTPRequestHandler) -> tuple[int, dict[str, Any]]:
         url = urlparse(handler.path)
         query = parse_qs(url.query)
@@ -117,7 +144,7 @@ class FakeApi:
         limit = int(query["limit"][0])
         items = self.objects[url.path][start : start + limit]
         more = start + limit < len(self.objects[url.path])
-        metadata = {"resourceVersion": "42", **({"continue": str(start + limit)} if more else {})}
+        metadata = {"resourceVersion": str(self.rv), **({"continue": str(start + limit)} if more else {})}
         kind = _LIST_KINDS.get(url.path, "List")
         return 200, {"kind": kind, "apiVersion": "v1", "metadata": metadata, "items": items}
 
@@ -127,7 +154,31 @@ def serve(fake: FakeApi) -> Iterator[str]:
     """Run `fake` on a free local port for the duration of the block; yields its base URL."""
 
     class Handler(BaseHTTPRequestHandler):
+        def _watch(self, path: str, query: dict[str, list[str]]) -> None:
+            """Stream the events after `resourceVersion` (for up to half a second), then hang up."""
+            fake.requests.append(("GET", path, query))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            since = query.get("resourceVersion", ["0"])[0]
+            deadline = time.monotonic() + min(0.5, float(query.get("timeoutSeconds", ["1"])[0]))
+            while True:
+                events = fake.watch_events(path, since)
+                for event in events:
+                    self.wfile.write(json.dumps(event).encode() + b"\n")
+                    since = event["object"].get("metadata", {}).get("resourceVersion", since)
+                self.wfile.flush()
+                if any(e["type"] == "ERROR" for e in events) or time.monotonic() > deadline:
+                    return
+                time.sleep(0.05)
+
         def do_GET(self) -> None:
+            url = urlparse(self.path)
+            query = parse_qs(url.query)
+            watching = query.get("watch", [""])[0] in ("true", "True", "1") and url.path in fake.objects
+            if watching and self.headers.get("Authorization") == f"Bearer {fake.token}":
+                self._watch(url.path, query)
+                return
             code, body = fake.respond(self)
             data = json.dumps(body).encode()
             self.send_response(code)

@@ -18,7 +18,7 @@ import urllib3
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
-__all__ = ["PAGE_SIZE", "ClusterReadError", "connect_api", "read_cluster"]
+__all__ = ["PAGE_SIZE", "ClusterReadError", "connect_api", "list_with_versions", "listings", "read_cluster"]
 
 PAGE_SIZE = 500
 REQUEST_TIMEOUT = (10, 120)  # seconds: connect, read (one page)
@@ -181,7 +181,7 @@ def _connection_error(listing: _Listing, api: client.ApiClient, exc: Exception) 
 
 
 def _page(
-    api: client.ApiClient, listing: _Listing, token: str | None
+    api: client.ApiClient, listing: _Listing, token: str | None, versions: dict[str, str] | None = None
 ) -> tuple[list[dict[str, Any]], str | None]:
     """One page of `listing` as plain dicts with `kind`/`apiVersion` set, and the next continue token."""
     result = listing.method(api)(limit=PAGE_SIZE, _continue=token, _request_timeout=REQUEST_TIMEOUT)
@@ -193,16 +193,20 @@ def _page(
         obj["apiVersion"] = listing.api_version
         items.append(obj)
     meta = sanitize(result.metadata) or {}
+    if token is None and versions is not None:  # the first page's version is the listing's
+        versions[listing.plural] = str(meta.get("resourceVersion") or "")
     return items, meta.get("continue") or None
 
 
-def _list_all(api: client.ApiClient, listing: _Listing) -> list[dict[str, Any]]:
+def _list_all(
+    api: client.ApiClient, listing: _Listing, versions: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
     restarts = 0
     items: list[dict[str, Any]] = []
     token: str | None = None
     while True:
         try:
-            page, token = _page(api, listing, token)
+            page, token = _page(api, listing, token, versions)
         except ApiException as exc:
             if exc.status == 410 and token is not None and restarts < _MAX_LIST_RESTARTS:
                 restarts, items, token = restarts + 1, [], None  # continue token expired: start over
@@ -239,3 +243,19 @@ def read_cluster(
     finally:
         close: Callable[[], None] = api.close
         close()
+
+
+def listings(*, workloads: bool) -> tuple[_Listing, ...]:
+    """What `read_cluster` lists, in order (the agent watches the same)."""
+    return _LISTINGS + (_WORKLOAD_LISTINGS if workloads else ())
+
+
+def list_with_versions(
+    api: client.ApiClient, *, workloads: bool
+) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """Everything `read_cluster` reads, and each listing's resourceVersion (plural -> version)."""
+    versions: dict[str, str] = {}
+    objects: list[dict[str, Any]] = []
+    for listing in listings(workloads=workloads):
+        objects.extend(_list_all(api, listing, versions))
+    return objects, versions

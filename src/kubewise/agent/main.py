@@ -13,13 +13,14 @@ import sys
 import threading
 from typing import Any
 
-from kubewise.agent.cluster_reader import ClusterReadError, read_cluster
+from kubewise.agent.cluster_reader import ClusterReadError, connect_api, read_cluster
 from kubewise.agent.debug import DebugServer
 from kubewise.agent.discovery import DiscoveryError
 from kubewise.agent.health import HealthServer
 from kubewise.agent.platform_client import AgentFatal, PlatformClient
 from kubewise.agent.runner import Agent
 from kubewise.agent.settings import AgentSettings
+from kubewise.agent.watcher import ClusterWatch
 from kubewise.cloud.aws.metadata import AwsMetadata
 
 __all__ = ["run_agent"]
@@ -54,12 +55,15 @@ def _run(settings: AgentSettings, *, context: str | None, kubeconfig: str | None
     cloud = AwsMetadata() if settings.provider in ("auto", "eks", "kops") else None
     try:
         platform = PlatformClient(settings.api_url, settings.api_key)
-        agent = Agent(settings, platform, lambda: read_cluster(context, kubeconfig, workloads=True), cloud)
+        read = lambda: read_cluster(context, kubeconfig, workloads=True)  # noqa: E731
         if once:
+            agent = Agent(settings, platform, read, cloud)
             agent.connect()
             agent.snapshot()
             agent.heartbeat()
             return 0
+        watch = ClusterWatch(connect_api(context, kubeconfig))
+        agent = Agent(settings, platform, read, cloud, watch=watch, delta_seconds=settings.delta_seconds)
         stop = threading.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
@@ -71,6 +75,7 @@ def _run(settings: AgentSettings, *, context: str | None, kubeconfig: str | None
         try:
             agent.run(stop)
         finally:
+            watch.stop()
             for server in servers:
                 server.stop()
         return 0

@@ -1,10 +1,11 @@
 """The agent's loop: identify the cluster, register it, send a full snapshot, then changes and heartbeats.
 
-Changes are found by listing again every `delta_seconds` and comparing each object's
-`resourceVersion` with the last listing (only get/list calls: the agent never writes to the cluster).
+Changes come from watches (`agent.watcher.ClusterWatch`) and are sent every `delta_seconds`; without
+a watch (tests, `--once`) they are found by listing again and comparing each object's
+`resourceVersion` with the last listing. Only get/list/watch calls: the agent never writes to the cluster.
 A full snapshot is sent again whenever the platform asks (a heartbeat says `resync`, or a delta gets
 409), so nothing is lost across a platform outage: the retries in `PlatformClient` wait it out and the
-next listing carries everything that changed meanwhile. Memory holds one listing's keys and versions.
+next snapshot carries everything that changed meanwhile.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from kubewise.agent.cloud_facts import CloudFacts
 from kubewise.agent.discovery import discover
 from kubewise.agent.platform_client import PlatformClient, ResyncRequested
 from kubewise.agent.settings import AgentSettings
+from kubewise.agent.watcher import ClusterWatch
 from kubewise.cloud.metadata import CloudMetadata
 
 __all__ = ["Agent", "diff_listings"]
@@ -61,7 +63,9 @@ class Agent:
         delta_seconds: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
         facts: CloudFacts | None = None,
+        watch: ClusterWatch | None = None,
     ) -> None:
+        self.watch = watch  # when set, changes come from watches instead of listing again
         self.settings, self.platform, self.cloud, self.facts = settings, platform, cloud, facts
         self._read = read
         self.delta_seconds, self.clock = delta_seconds, clock
@@ -80,7 +84,7 @@ class Agent:
         return False, f"the platform has not been reached for {since:.0f}s"
 
     def read(self) -> list[Obj]:
-        items = self._read()
+        items = self.watch.snapshot() if self.watch is not None else self._read()
         return self.facts.apply(items) if self.facts is not None else items
 
     def connect(self) -> str:
@@ -109,9 +113,16 @@ class Agent:
         log.info("sent snapshot", extra={"objects": len(items), "sequence": self.sequence})
 
     def send_changes(self) -> int:
-        """One round of changes; a full snapshot instead when the platform asks for one."""
+        """One round of changes; a full snapshot instead when the platform (or a watch) needs one."""
         assert self.cluster_id is not None
-        changes, versions = diff_listings(self.versions, self.read())
+        if self.watch is not None:
+            drained = self.watch.drain()
+            if drained is None:  # a watch expired: list again
+                self.snapshot()
+                return 0
+            changes, versions = self._applied(drained), self.versions
+        else:
+            changes, versions = diff_listings(self.versions, self.read())
         try:
             self.platform.delta(self.cluster_id, self.sequence + 1, changes)
         except ResyncRequested:
@@ -121,6 +132,13 @@ class Agent:
         self.versions = versions
         self.last_ok = self.clock()
         return len(changes)
+
+    def _applied(self, changes: list[Obj]) -> list[Obj]:
+        if self.facts is None:
+            return changes
+        upserts = self.facts.apply([c["object"] for c in changes if c["op"] == "upsert"])
+        it = iter(upserts)
+        return [{"op": "upsert", "object": next(it)} if c["op"] == "upsert" else c for c in changes]
 
     def heartbeat(self) -> None:
         assert self.cluster_id is not None

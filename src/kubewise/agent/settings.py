@@ -33,6 +33,7 @@ class AgentSettings(BaseSettings):
     kops_cluster_name: str | None = None
     kops_state_store: str | None = None
     heartbeat_seconds: float = Field(default=30.0, gt=0)
+    delta_seconds: float = Field(default=5.0, gt=0)  # how often watched changes are sent
     health_port: int | None = Field(default=None, ge=0, le=65535)  # /healthz for the pod's probes
     debug_port: int | None = Field(default=None, ge=0, le=65535)  # /debug/threads, /debug/memory (loopback)
     log_level: str = "INFO"

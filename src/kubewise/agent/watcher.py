@@ -1,0 +1,116 @@
+"""List + watch: the agent's view of the cluster between snapshots, without listing it again.
+
+`snapshot()` lists every kind (as `read_cluster` does) and starts one watch per kind from that
+listing's resourceVersion. Events accumulate in `pending`, one entry per object (the latest wins),
+until `drain()` hands them over as a delta. When the API server says a watch's version is too old
+(410 Gone), `drain()` answers None: the agent lists everything again and sends a snapshot. Only list
+and watch calls are made. Memory: the changes since the last drain, not the cluster.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import urllib3
+from kubernetes import client, watch
+from kubernetes.client.exceptions import ApiException
+
+from kubewise.agent.cluster_reader import list_with_versions, listings
+
+__all__ = ["ClusterWatch"]
+
+log = logging.getLogger("kubewise.agent")
+
+Obj = dict[str, Any]
+Key = tuple[str, str, str]
+
+
+def _key(obj: Obj) -> Key:
+    meta = obj.get("metadata") or {}
+    return str(obj.get("kind", "")), str(meta.get("namespace") or ""), str(meta.get("name", ""))
+
+
+class ClusterWatch:
+    def __init__(self, api: client.ApiClient, *, workloads: bool = True, timeout_seconds: int = 300) -> None:
+        self.api, self.workloads, self.timeout_seconds = api, workloads, timeout_seconds
+        self._lock = threading.Lock()
+        self._pending: dict[Key, Obj] = {}
+        self._expired = False
+        self._generation = 0
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def snapshot(self) -> list[Obj]:
+        """Everything, freshly listed; the watches (re)start from these versions."""
+        with self._lock:
+            self._generation += 1
+            generation = self._generation
+            self._pending.clear()
+            self._expired = False
+        items, versions = list_with_versions(self.api, workloads=self.workloads)
+        for listing in listings(workloads=self.workloads):
+            thread = threading.Thread(
+                target=self._watch,
+                args=(listing, versions.get(listing.plural, ""), generation),
+                name=f"watch-{listing.plural}",
+                daemon=True,
+            )
+            thread.start()
+            self._threads.append(thread)
+        self._threads = [t for t in self._threads if t.is_alive()]
+        return items
+
+    def drain(self) -> list[Obj] | None:
+        """The changes since the last drain, or None when a watch expired (take a snapshot)."""
+        with self._lock:
+            if self._expired:
+                return None
+            changes, self._pending = list(self._pending.values()), {}
+        return changes
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _current(self, generation: int) -> bool:
+        return not self._stop.is_set() and generation == self._generation
+
+    def _watch(self, listing: Any, version: str, generation: int) -> None:
+        failures = 0
+        method: Callable[..., Any] = listing.method(self.api)
+        while self._current(generation):
+            stream = watch.Watch()
+            try:
+                for event in stream.stream(
+                    method,
+                    resource_version=version,
+                    allow_watch_bookmarks=True,
+                    timeout_seconds=self.timeout_seconds,
+                ):
+                    if not self._current(generation):
+                        stream.stop()
+                        return
+                    obj = event.get("raw_object") or {}  # the JSON as sent (also for BOOKMARK)
+                    version = str((obj.get("metadata") or {}).get("resourceVersion") or version)
+                    if event.get("type") in ("ADDED", "MODIFIED", "DELETED"):
+                        obj["kind"], obj["apiVersion"] = listing.kind, listing.api_version
+                        op = "delete" if event["type"] == "DELETED" else "upsert"
+                        with self._lock:
+                            if generation == self._generation:
+                                self._pending[_key(obj)] = {"op": op, "object": obj}
+                failures = 0
+            except ApiException as exc:
+                if exc.status == 410:  # the version is gone: only a new listing helps
+                    with self._lock:
+                        if generation == self._generation:
+                            self._expired = True
+                    return
+                failures += 1
+                log.warning("watch failed", extra={"objects": listing.plural})
+            except (urllib3.exceptions.HTTPError, OSError, ValueError):
+                failures += 1
+            if failures:
+                self._stop.wait(min(30.0, 0.5 * 2**failures) * random.uniform(0.5, 1.0))

@@ -1,0 +1,82 @@
+"""Changes by watch: events reach the platform as deltas; an expired watch (410) leads to a new snapshot."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from test_agent_runner import EKS_ENV, _node, _pod
+
+from fake_kube_api import NODES, PODS, FakeApi, serve, write_kubeconfig
+from kubewise.agent.cluster_reader import connect_api, read_cluster
+from kubewise.agent.platform_client import PlatformClient
+from kubewise.agent.runner import Agent
+from kubewise.agent.settings import AgentSettings
+from kubewise.agent.watcher import ClusterWatch
+from live_server import live_server
+
+
+@pytest.fixture
+def setup(tmp_path: Path) -> Iterator[tuple[FakeApi, Agent, str, str]]:
+    fake = FakeApi({NODES: [_node("n1")], PODS: [_pod("a")]})
+    with serve(fake) as kube_url, live_server(tmp_path) as (url, key):
+        kubeconfig = str(write_kubeconfig(tmp_path / "kubeconfig", kube_url))
+        watch = ClusterWatch(connect_api(None, kubeconfig), timeout_seconds=1)
+        agent = Agent(
+            AgentSettings(api_url=url, api_key=key, **EKS_ENV),
+            PlatformClient(url, key),
+            lambda: read_cluster(None, kubeconfig, workloads=True),
+            None,
+            watch=watch,
+        )
+        try:
+            yield fake, agent, url, key
+        finally:
+            watch.stop()
+
+
+def _until(check: Callable[[], bool], seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def _pods(url: str, key: str, cluster_id: str) -> list[str]:
+    report = httpx.get(
+        f"{url}/v1/kubernetes/clusters/{cluster_id}/savings", headers={"X-API-Key": key}
+    ).json()
+    return sorted(p for n in report["plans"][0]["nodes"] for p in n["pods"])
+
+
+def test_watched_changes_become_deltas(setup: tuple[FakeApi, Agent, str, str]) -> None:
+    fake, agent, url, key = setup
+    cluster_id = agent.connect()
+    agent.snapshot()
+    assert _pods(url, key, cluster_id) == ["default/a"]
+    fake.emit(PODS, "ADDED", _pod("b"))
+    fake.emit(PODS, "MODIFIED", _pod("a"))
+    fake.emit(PODS, "DELETED", _pod("a"))
+    sent: list[int] = []
+    _until(lambda: bool(sent.append(agent.send_changes()) or sum(sent) >= 2))
+    assert _pods(url, key, cluster_id) == ["default/b"]
+    watches = [q for m, p, q in fake.requests if p == PODS and q.get("watch")]
+    assert watches and watches[0]["resourceVersion"] == ["42"]  # from the listing's version
+    assert {m for m, _, _ in fake.requests} == {"GET"}
+
+
+def test_an_expired_watch_makes_a_new_snapshot(setup: tuple[FakeApi, Agent, str, str]) -> None:
+    fake, agent, url, key = setup
+    cluster_id = agent.connect()
+    agent.snapshot()
+    before = agent.sequence
+    fake.objects[PODS].append({**_pod("c"), "metadata": {**_pod("c")["metadata"], "resourceVersion": "99"}})
+    fake.oldest_watchable = 10_000  # the API server compacted its history: every watch answers 410
+    _until(lambda: agent.watch is not None and agent.watch.drain() is None)
+    fake.oldest_watchable = 0
+    agent.send_changes()  # sees the expiry, lists again and sends a snapshot
+    assert agent.sequence == before + 1
+    assert _pods(url, key, cluster_id) == ["default/a", "default/c"]
