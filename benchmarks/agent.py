@@ -3,7 +3,8 @@
 The cluster is `--nodes` nodes and `--pods` pods (the example cluster's objects cloned, as the ingest
 benchmark does); its API is emulated by handing the agent those objects as a listing, and the platform
 by a client that only gzips and counts what it would send. Measured in a child process: one full
-snapshot, then `--rounds` rounds of changes with `--changes` pods changed per round.
+snapshot, then `--rounds` rounds of changes with `--changes` pods changed per round, as watches deliver
+them (default) or found by listing again (`--relist`).
 """
 
 from __future__ import annotations
@@ -44,6 +45,35 @@ class _CountingPlatform:
         return {"status": "Connected", "resync": False}
 
 
+class _StubWatch:
+    """Stands for ClusterWatch: a snapshot is a listing; each drain, the round's changed pods."""
+
+    def __init__(
+        self, read: Any, objects: list[Any], pods: list[int], changes: int, state: dict[str, int]
+    ) -> None:
+        self.read, self.objects, self.pods, self.changes, self.state = read, objects, pods, changes, state
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        return self.read()  # type: ignore[no-any-return]
+
+    def drain(self) -> list[dict[str, Any]]:
+        self.read_round()
+        r = self.state["round"]
+        picked = [
+            self.objects[self.pods[(r * self.changes + j) % len(self.pods)]] for j in range(self.changes)
+        ]
+        return [{"op": "upsert", "object": copy.deepcopy(o)} for o in picked]
+
+    def read_round(self) -> None:
+        r = self.state["round"]
+        if r > self.state["applied"]:
+            for j in range(self.changes):
+                self.objects[self.pods[(r * self.changes + j) % len(self.pods)]]["metadata"][
+                    "resourceVersion"
+                ] = f"r{r}"
+            self.state["applied"] = r
+
+
 def _child(args: argparse.Namespace, queue: Any) -> None:
     from kubewise.agent.runner import Agent
     from kubewise.agent.settings import AgentSettings
@@ -70,7 +100,8 @@ def _child(args: argparse.Namespace, queue: Any) -> None:
         eks_cluster_name="bench",
     )
     platform = _CountingPlatform()
-    agent = Agent(settings, platform, read, None)  # type: ignore[arg-type]
+    watch = _StubWatch(read, objects, pods, args.changes, state) if args.watch else None
+    agent = Agent(settings, platform, read, None, watch=watch)  # type: ignore[arg-type]
     before = resource.getrusage(resource.RUSAGE_SELF)
     wall = time.perf_counter()
     agent.connect()
@@ -102,6 +133,12 @@ def main() -> None:
     parser.add_argument("--pods", type=int, default=150_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--changes", type=int, default=1000)
+    parser.add_argument(
+        "--relist",
+        dest="watch",
+        action="store_false",
+        help="find changes by listing again (the agent's mode without watches)",
+    )
     args = parser.parse_args()
     ctx = multiprocessing.get_context("spawn")
     queue = ctx.Queue()
@@ -109,8 +146,10 @@ def main() -> None:
     child.start()
     r = queue.get()
     child.join()
+    mode = "watch" if args.watch else "re-list"
     print(
-        f"agent: {args.nodes} nodes + {args.pods} pods; {args.rounds} rounds of {args.changes} changed pods"
+        f"agent ({mode}): {args.nodes} nodes + {args.pods} pods, "
+        f"{args.rounds} rounds of {args.changes} changes"
     )
     print(
         f"snapshot {r['snapshot_s']:.1f} s wall, {r['snapshot_cpu_s']:.1f} s cpu; one round of changes "
