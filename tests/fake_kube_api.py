@@ -74,6 +74,7 @@ class FakeApi:
         self.rv = 42  # the cluster's resourceVersion counter
         self.events: dict[str, list[tuple[int, dict[str, Any]]]] = {}  # list path -> (version, watch event)
         self.oldest_watchable = 0  # a watch from an older version answers 410 Gone
+        self.watch_failures: dict[str, tuple[int, dict[str, Any]]] = {}  # list path -> answer to a watch
         self.writable = False  # when True, POST/PUT/DELETE of single objects work (kubewise connect --apply)
         self.stored: dict[str, dict[str, Any]] = {}  # object path -> object
         self.forbid_writes = False
@@ -157,6 +158,15 @@ def serve(fake: FakeApi) -> Iterator[str]:
         def _watch(self, path: str, query: dict[str, list[str]]) -> None:
             """Stream the events after `resourceVersion` (for up to half a second), then hang up."""
             fake.requests.append(("GET", path, query))
+            if path in fake.watch_failures:
+                code, body = fake.watch_failures[path]
+                data = json.dumps(body).encode()
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                return
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.end_headers()

@@ -80,3 +80,18 @@ def test_an_expired_watch_makes_a_new_snapshot(setup: tuple[FakeApi, Agent, str,
     agent.send_changes()  # sees the expiry, lists again and sends a snapshot
     assert agent.sequence == before + 1
     assert _pods(url, key, cluster_id) == ["default/a", "default/c"]
+
+
+def test_a_watch_refused_by_rbac_is_fatal(setup: tuple[FakeApi, Agent, str, str]) -> None:
+    from fake_kube_api import status
+    from kubewise.agent.cluster_reader import ClusterReadError
+
+    fake, agent, _, _ = setup
+    fake.watch_failures[PODS] = (403, status(403, "Forbidden", "pods is forbidden: cannot watch"))
+    agent.connect()
+    agent.snapshot()
+    assert agent.watch is not None
+    with pytest.raises(
+        ClusterReadError, match=r"cannot watch pods: forbidden \(403\).*get/list/watch on pods"
+    ):
+        _until(lambda: agent.watch is not None and agent.watch.drain() == ["never"])

@@ -19,7 +19,7 @@ import urllib3
 from kubernetes import client, watch
 from kubernetes.client.exceptions import ApiException
 
-from kubewise.agent.cluster_reader import list_with_versions, listings
+from kubewise.agent.cluster_reader import ClusterReadError, list_with_versions, listings
 
 __all__ = ["ClusterWatch"]
 
@@ -40,6 +40,7 @@ class ClusterWatch:
         self._lock = threading.Lock()
         self._pending: dict[Key, Obj] = {}
         self._expired = False
+        self._fatal: str | None = None  # a watch the API server refuses for good (401/403)
         self._generation = 0
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -65,8 +66,11 @@ class ClusterWatch:
         return items
 
     def drain(self) -> list[Obj] | None:
-        """The changes since the last drain, or None when a watch expired (take a snapshot)."""
+        """The changes since the last drain, or None when a watch expired (take a snapshot).
+        Raises `ClusterReadError` when a watch is refused (RBAC): waiting will not fix that."""
         with self._lock:
+            if self._fatal is not None:
+                raise ClusterReadError(self._fatal)
             if self._expired:
                 return None
             changes, self._pending = list(self._pending.values()), {}
@@ -107,6 +111,14 @@ class ClusterWatch:
                     with self._lock:
                         if generation == self._generation:
                             self._expired = True
+                    return
+                if exc.status in (401, 403):
+                    why = "unauthorized (401)" if exc.status == 401 else "forbidden (403)"
+                    with self._lock:
+                        self._fatal = (
+                            f"cannot watch {listing.plural}: {why} -- the agent's ClusterRole needs "
+                            f"get/list/watch on {listing.plural} {listing.scope}"
+                        )
                     return
                 failures += 1
                 log.warning("watch failed", extra={"objects": listing.plural})
