@@ -18,7 +18,15 @@ import urllib3
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
-__all__ = ["PAGE_SIZE", "ClusterReadError", "connect_api", "list_with_versions", "listings", "read_cluster"]
+__all__ = [
+    "PAGE_SIZE",
+    "ClusterReadError",
+    "connect_api",
+    "list_with_versions",
+    "listings",
+    "read_cluster",
+    "read_nodes",
+]
 
 PAGE_SIZE = 500
 REQUEST_TIMEOUT = (10, 120)  # seconds: connect, read (one page)
@@ -234,10 +242,19 @@ def read_cluster(
     `context` is a kubeconfig context name (None: the current context); `kubeconfig` a file path
     (None: $KUBECONFIG or ~/.kube/config). Read-only. Raises `ClusterReadError`.
     """
+    return _read(context, kubeconfig, listings(workloads=workloads))
+
+
+def read_nodes(context: str | None, kubeconfig: str | None = None) -> list[dict[str, Any]]:
+    """The cluster's nodes only: all that identifying the cluster needs (a listing of its pods is not)."""
+    return _read(context, kubeconfig, _LISTINGS[:1])
+
+
+def _read(context: str | None, kubeconfig: str | None, wanted: tuple[_Listing, ...]) -> list[dict[str, Any]]:
     api = _connect(context, kubeconfig)
     try:
         objects: list[dict[str, Any]] = []
-        for listing in _LISTINGS + (_WORKLOAD_LISTINGS if workloads else ()):
+        for listing in wanted:
             objects.extend(_list_all(api, listing))
         return objects
     finally:

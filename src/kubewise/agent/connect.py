@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kubewise import __version__
-from kubewise.agent.cluster_reader import connect_api, read_cluster
+from kubewise.agent.cluster_reader import connect_api, read_nodes
 from kubewise.agent.discovery import discover
 from kubewise.agent.installer import apply_manifests
 from kubewise.agent.manifests import AgentInstall, agent_manifests
@@ -55,7 +55,7 @@ def connect_cluster(
     apply: bool = False,
     platform: PlatformClient | None = None,
 ) -> ConnectResult:
-    nodes = [o for o in read_cluster(context, kubeconfig) if o.get("kind") == "Node"]
+    nodes = read_nodes(context, kubeconfig)
     body = discover(settings, nodes, None)
     ((provider, details),) = body.items()
     api = platform or PlatformClient(settings.api_url, settings.api_key, attempts=3, max_wait=2.0)

@@ -9,7 +9,8 @@ import sys
 import threading
 import traceback
 import tracemalloc
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from kubewise.agent.page_server import Page, PageServer
 
 __all__ = ["DebugServer", "memory_report", "threads_report"]
 
@@ -32,33 +33,13 @@ def memory_report() -> str:
     return "\n".join(lines) + "\n"
 
 
-class DebugServer:
+class DebugServer(PageServer):
     def __init__(self, port: int, host: str = "127.0.0.1") -> None:
         pages = {"/debug/threads": threads_report, "/debug/memory": memory_report}
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                page = pages.get(self.path)
-                body = (page() if page else "not found: /debug/threads, /debug/memory\n").encode()
-                self.send_response(200 if page else 404)
-                self.send_header("Content-Type", "text/plain; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+        def answer(path: str) -> Page:
+            page = pages.get(path)
+            body = page() if page else "not found: /debug/threads, /debug/memory\n"
+            return (200 if page else 404), "text/plain; charset=utf-8", body.encode()
 
-            def log_message(self, *_: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer((host, port), Handler)
-        self.port = int(self.server.server_address[1])
-        self._thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True
-        )
-
-    def start(self) -> DebugServer:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(port, host, answer)

@@ -13,10 +13,11 @@ import sys
 import threading
 from typing import Any
 
-from kubewise.agent.cluster_reader import ClusterReadError, connect_api, read_cluster
+from kubewise.agent.cluster_reader import ClusterReadError, connect_api, read_cluster, read_nodes
 from kubewise.agent.debug import DebugServer
 from kubewise.agent.discovery import DiscoveryError
 from kubewise.agent.health import HealthServer
+from kubewise.agent.page_server import PageServer
 from kubewise.agent.platform_client import AgentFatal, PlatformClient
 from kubewise.agent.runner import Agent
 from kubewise.agent.settings import AgentSettings
@@ -56,18 +57,27 @@ def _run(settings: AgentSettings, *, context: str | None, kubeconfig: str | None
     try:
         platform = PlatformClient(settings.api_url, settings.api_key)
         read = lambda: read_cluster(context, kubeconfig, workloads=True)  # noqa: E731
+        nodes = lambda: read_nodes(context, kubeconfig)  # noqa: E731
         if once:
-            agent = Agent(settings, platform, read, cloud)
+            agent = Agent(settings, platform, read, cloud, read_nodes=nodes)
             agent.connect()
             agent.snapshot()
             agent.heartbeat()
             return 0
         watch = ClusterWatch(connect_api(context, kubeconfig))
-        agent = Agent(settings, platform, read, cloud, watch=watch, delta_seconds=settings.delta_seconds)
+        agent = Agent(
+            settings,
+            platform,
+            read,
+            cloud,
+            watch=watch,
+            delta_seconds=settings.delta_seconds,
+            read_nodes=nodes,
+        )
         stop = threading.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
-        servers: list[HealthServer | DebugServer] = []
+        servers: list[PageServer] = []
         if settings.health_port:
             servers.append(HealthServer(settings.health_port, agent.healthy).start())
         if settings.debug_port:

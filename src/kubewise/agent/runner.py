@@ -64,7 +64,9 @@ class Agent:
         clock: Callable[[], float] = time.monotonic,
         facts: CloudFacts | None = None,
         watch: ClusterWatch | None = None,
+        read_nodes: Callable[[], list[Obj]] | None = None,
     ) -> None:
+        self._read_nodes = read_nodes  # for discovery; without it, the nodes of a full listing
         self.watch = watch  # when set, changes come from watches instead of listing again
         self.settings, self.platform, self.cloud, self.facts = settings, platform, cloud, facts
         self._read = read
@@ -92,7 +94,8 @@ class Agent:
         start asking EC2 which nodes are spot."""
         body: dict[str, Any] = {}
         if self.cluster_id is None:
-            nodes = [o for o in self._read() if o.get("kind") == "Node"]
+            listed = self._read_nodes() if self._read_nodes is not None else self._read()
+            nodes = [o for o in listed if o.get("kind") == "Node"]
             body = discover(self.settings, nodes, self.cloud)
             self.cluster_id = self.platform.register(body)
             log.info("registered cluster", extra={"cluster_id": self.cluster_id})
