@@ -197,7 +197,7 @@ def test_diff_listings() -> None:
     assert now == {("Pod", "default", "a"): "1", ("Pod", "default", "c"): "5"}
 
 
-def test_health_endpoint_follows_the_last_platform_contact(platform: tuple[str, str]) -> None:
+def test_health_endpoints_follow_the_loop_and_the_last_platform_contact(platform: tuple[str, str]) -> None:
     from kubewise.agent.health import HealthServer
 
     url, key = platform
@@ -209,22 +209,104 @@ def test_health_endpoint_follows_the_last_platform_contact(platform: tuple[str, 
         None,
         clock=lambda: now[0],
     )
-    health = HealthServer(0, agent.healthy, host="127.0.0.1").start()
+    health = HealthServer(0, agent.alive, agent.ready, host="127.0.0.1").start()
     try:
-        probe = f"http://127.0.0.1:{health.port}/healthz"
-        assert httpx.get(probe).json()["detail"] == "starting"
+        ready, live = (f"http://127.0.0.1:{health.port}/{p}" for p in ("readyz", "healthz"))
+        assert httpx.get(ready).json()["detail"] == "starting"
         agent.connect()
         agent.snapshot()
         now[0] += 50
-        assert httpx.get(probe).status_code == 200
-        now[0] += 100  # silent for longer than three heartbeats
-        r = httpx.get(probe)
+        assert httpx.get(ready).status_code == 200
+        now[0] += 100  # silent for longer than three heartbeats: not ready, but not to be restarted
+        r = httpx.get(ready)
         assert r.status_code == 503 and "not been reached" in r.json()["detail"]
+        assert httpx.get(live).status_code == 200
         agent.heartbeat()
-        assert httpx.get(probe).status_code == 200
+        assert httpx.get(ready).status_code == 200
+        now[0] += agent.platform.give_up_after + 200  # the loop stopped going round
+        r = httpx.get(live)
+        assert r.status_code == 503 and "loop has not run" in r.json()["detail"]
         assert httpx.get(f"http://127.0.0.1:{health.port}/other").status_code == 404
     finally:
         health.stop()
+
+
+class Outage(httpx.BaseTransport):
+    """Passes requests to the real server, except while `down` is set: then every connection is
+    refused. `deltas` records the sequence number of each delta that reached the server."""
+
+    def __init__(self) -> None:
+        self.down = False
+        self.deltas: list[int] = []
+        self.inner = httpx.HTTPTransport()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if self.down:
+            raise httpx.ConnectError("connection refused", request=request)
+        if request.url.path.endswith("/deltas"):
+            import gzip
+            import json
+
+            self.deltas.append(json.loads(gzip.decompress(request.read()))["sequence"])
+        return self.inner.handle_request(request)
+
+
+def test_an_outage_while_running_loses_nothing_and_does_not_end_the_agent(
+    platform: tuple[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    url, key = platform
+    cluster = Cluster()
+    outage = Outage()
+    client = PlatformClient(url, key, transport=outage, max_wait=0.01, attempts=2)
+    settings = AgentSettings(api_url=url, api_key=key, heartbeat_seconds=0.05, **EKS_ENV)
+    agent = Agent(settings, client, cluster.read, None, delta_seconds=0.05)
+    stop = threading.Event()
+    thread = threading.Thread(target=agent.run, args=(stop,))
+
+    def wait_for(condition: Any) -> None:
+        for _ in range(500):
+            if condition():
+                return
+            stop.wait(0.02)
+        raise AssertionError("timed out")
+
+    thread.start()
+    try:
+        wait_for(lambda: agent.sequence >= 2)
+        outage.down = True
+        cluster.objects.append(_pod("during"))
+        wait_for(lambda: agent._unsent is not None and "keeping what was not sent" in caplog.text)
+        (kept_sequence, kept, _) = agent._unsent
+        assert [c["object"]["metadata"]["name"] for c in kept] == ["during"]
+        cluster.objects.append(_pod("later"))
+        stop.wait(0.3)  # several failed rounds: the agent keeps going
+        assert thread.is_alive() and agent.alive()[0] and not agent.snapshot_due
+        outage.down = False
+        wait_for(lambda: agent.sequence > kept_sequence)
+    finally:
+        stop.set()
+        thread.join(10)
+    assert agent.cluster_id is not None
+    pods = _pods_on_platform(url, key, agent.cluster_id)
+    assert {"default/during", "default/later"} <= set(pods)
+    assert outage.deltas.count(kept_sequence) == 1 and outage.deltas == sorted(outage.deltas)
+
+
+def test_a_snapshot_that_did_not_arrive_is_taken_again(platform: tuple[str, str]) -> None:
+    url, key = platform
+    cluster = Cluster()
+    outage = Outage()
+    client = PlatformClient(url, key, transport=outage, max_wait=0.01, attempts=2)
+    agent = Agent(AgentSettings(api_url=url, api_key=key, **EKS_ENV), client, cluster.read, None)
+    cluster_id = agent.connect()
+    outage.down = True
+    agent._step(agent.snapshot)
+    assert agent.snapshot_due
+    outage.down = False
+    cluster.objects.append(_pod("new"))
+    agent._step(agent.send_changes)
+    assert not agent.snapshot_due and outage.deltas == []
+    assert "default/new" in _pods_on_platform(url, key, cluster_id)
 
 
 class _Ec2:
@@ -277,3 +359,38 @@ def test_missing_ec2_permission_shows_on_the_cluster(platform: tuple[str, str]) 
     cost = httpx.get(f"{url}/v1/kubernetes/clusters/{cluster_id}/cost", headers={"X-API-Key": key}).json()
     assert cost["nodes"][0]["capacityType"] == "on-demand"
     assert any("AmazonEC2ReadOnlyAccess" in w for w in cost["warnings"])
+
+
+def test_transient_cluster_read_failures_at_start_are_retried(platform: tuple[str, str]) -> None:
+    from kubewise.agent.cluster_reader import ClusterReadError
+
+    url, key = platform
+    cluster, calls = Cluster(), []
+
+    def flaky_nodes() -> list[dict[str, Any]]:
+        calls.append(1)
+        if len(calls) <= 2:
+            raise ClusterReadError("cannot list nodes: TLS handshake timeout", transient=True)
+        return [o for o in cluster.read() if o["kind"] == "Node"]
+
+    settings = AgentSettings(
+        api_url=url, api_key=key, provider="eks", eks_account_id="1", eks_region="us-east-1"
+    )
+    agent = Agent(
+        settings, PlatformClient(url, key), cluster.read, None, read_nodes=flaky_nodes, read_wait=0.01
+    )
+    with pytest.raises(Exception, match="EKS_CLUSTER_NAME"):  # read fine on the third try; no name anywhere
+        agent.connect()
+    assert len(calls) == 3
+
+    def forbidden() -> list[dict[str, Any]]:
+        calls.append(1)
+        raise ClusterReadError("cannot list nodes: forbidden (403)")
+
+    calls.clear()
+    agent = Agent(
+        settings, PlatformClient(url, key), cluster.read, None, read_nodes=forbidden, read_wait=0.01
+    )
+    with pytest.raises(ClusterReadError, match="forbidden"):
+        agent.connect()
+    assert len(calls) == 1  # waiting does not fix RBAC

@@ -196,6 +196,44 @@ def test_connection_refused(kubeconfig: str) -> None:
     assert "\n" not in message
 
 
+def test_tls_handshake_timeout_is_transient_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    import kubewise.agent.cluster_reader as reader
+
+    silent = socket.socket()  # accepts connections and never answers the TLS ClientHello
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    monkeypatch.setattr(reader, "REQUEST_TIMEOUT", (1, 0.3))
+    path = write_kubeconfig(tmp_path / "kubeconfig", f"https://127.0.0.1:{silent.getsockname()[1]}")
+    try:
+        with pytest.raises(ClusterReadError) as info:
+            read_cluster("fake", str(path))
+    finally:
+        silent.close()
+    message = str(info.value)
+    assert "did not answer within 0.3s (TLS handshake or response timeout)" in message
+    assert "check the network path to the API server" in message and "\n" not in message
+    assert info.value.transient
+
+
+def test_refused_and_5xx_are_transient_but_403_is_not(api: tuple[FakeApi, str], kubeconfig: str) -> None:
+    with pytest.raises(ClusterReadError) as refused:
+        read_cluster("dead", kubeconfig)
+    assert refused.value.transient
+    fake, _ = api
+    fake.failures[NODES] = (503, status(503, "ServiceUnavailable", "apiserver restarting"))
+    with pytest.raises(ClusterReadError) as unavailable:
+        read_cluster("fake", kubeconfig)
+    assert unavailable.value.transient
+    fake.failures[NODES] = (403, status(403, "Forbidden", "no"))
+    with pytest.raises(ClusterReadError) as forbidden:
+        read_cluster("fake", kubeconfig)
+    assert not forbidden.value.transient
+
+
 def test_not_a_kubernetes_api(api: tuple[FakeApi, str], kubeconfig: str) -> None:
     fake, _ = api
     fake.objects[NODES] = [{"metadata": {"name": "n1"}, "spec": {"taints": "lots"}}]

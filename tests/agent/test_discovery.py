@@ -125,3 +125,65 @@ def test_kops_name_from_the_kubernetes_cluster_tag() -> None:
     }
     with pytest.raises(DiscoveryError, match="KOPS_CLUSTER_NAME"):
         discover(_settings(), [node], None)
+
+
+def test_gke_cluster_from_the_metadata_server_when_the_nodes_do_not_say() -> None:
+    from kubewise.cloud.gcp.metadata import GcpMetadata
+    from metadata_servers import gce_metadata
+
+    bare = _node({"cloud.google.com/gke-nodepool": "p"}, "gce://my-proj/europe-west1-b/vm-1")
+    values = {
+        "project/project-id": "my-proj",
+        "instance/attributes/cluster-name": "g1",
+        "instance/attributes/cluster-location": "europe-west1-b",
+    }
+    with gce_metadata(values) as url:
+        got = discover(_settings(), [bare], None, {"gke": GcpMetadata(url)})
+        assert got == {"gke": {"projectId": "my-proj", "location": "europe-west1-b", "clusterName": "g1"}}
+        # a zonal cluster: the server's zone wins over the nodes' region label, the environment over both
+        labelled = _node(
+            {"cloud.google.com/gke-cluster-name": "g1", "topology.kubernetes.io/region": "europe-west1"},
+            "gce://my-proj/europe-west1-b/vm-1",
+        )
+        assert discover(_settings(), [labelled], None, {"gke": GcpMetadata(url)})["gke"]["location"] == (
+            "europe-west1-b"
+        )
+        pinned = discover(_settings(gke_location="europe-west1"), [labelled], None, {"gke": GcpMetadata(url)})
+        assert pinned["gke"]["location"] == "europe-west1"
+    # the nodes said everything: an unreachable server changes nothing
+    unreachable = {"gke": GcpMetadata("http://127.0.0.1:9", timeout=0.5)}
+    assert discover(_settings(), [labelled], None, unreachable)["gke"]["location"] == "europe-west1"
+    with pytest.raises(DiscoveryError) as err:
+        discover(_settings(), [bare], None, unreachable)
+    assert "getting cluster metadata: MetadataUnavailable" in str(err.value)
+    assert "set GKE_PROJECT_ID, GKE_LOCATION and GKE_CLUSTER_NAME" in str(err.value)
+
+
+def test_aks_cluster_from_the_instance_metadata_when_the_nodes_do_not_say() -> None:
+    from kubewise.cloud.azure.metadata import AzureMetadata
+    from metadata_servers import azure_imds
+
+    bare = _node(
+        {"kubernetes.azure.com/agentpool": "pool1"}, "azure:///subscriptions/sub-1/resourceGroups/x/vm-0"
+    )
+    compute = {
+        "subscriptionId": "sub-1",
+        "resourceGroupName": "MC_prod_rg_aks_1_westeurope",
+        "location": "westeurope",
+        "tagsList": [
+            {"name": "aks-managed-cluster-name", "value": "aks_1"},
+            {"name": "aks-managed-cluster-rg", "value": "prod_rg"},
+        ],
+    }
+    with azure_imds(compute) as url:
+        got = discover(_settings(), [bare], None, {"aks": AzureMetadata(url)})
+    assert got == {
+        "aks": {
+            "subscriptionId": "sub-1",
+            "resourceGroup": "prod_rg",
+            "location": "westeurope",
+            "clusterName": "aks_1",
+        }
+    }
+    with pytest.raises(DiscoveryError, match="AKS_RESOURCE_GROUP"):
+        discover(_settings(), [bare], None, {"aks": AzureMetadata("http://127.0.0.1:9", timeout=0.5)})

@@ -78,3 +78,4 @@ def test_key_only_in_the_secret_and_identity_on_the_service_account() -> None:
     env = {e["name"]: e.get("value") for e in deployment["containers"][0]["env"]}
     assert env["CLUSTER_ID"] == "c-1" and env["EKS_CLUSTER_NAME"] == "prod"
     assert deployment["containers"][0]["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    assert deployment["containers"][0]["readinessProbe"]["httpGet"]["path"] == "/readyz"

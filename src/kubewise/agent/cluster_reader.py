@@ -39,7 +39,12 @@ _load_incluster_config: Callable[..., None] = config.load_incluster_config
 
 
 class ClusterReadError(RuntimeError):
-    """The cluster could not be read; the message is one line: what failed and what to do."""
+    """The cluster could not be read; the message is one line: what failed and what to do.
+    `transient`: trying again later may work (the API server unreachable, timing out, or 5xx)."""
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
 
 
 @dataclass(frozen=True)
@@ -174,17 +179,31 @@ def _api_error(listing: _Listing, exc: ApiException) -> ClusterReadError:
         return ClusterReadError(f"{what}: not found (404) — {hint}")
     detail = _status_message(exc) or (exc.reason or "").strip() or "no details"
     return ClusterReadError(
-        f"{what}: HTTP {status} from the API server: {detail} — retry, or check the API server"
+        f"{what}: HTTP {status} from the API server: {detail} — retry, or check the API server",
+        transient=status >= 500 or status == 429,
     )
 
 
 def _connection_error(listing: _Listing, api: client.ApiClient, exc: Exception) -> ClusterReadError:
     host = api.configuration.host
     reason = getattr(exc, "reason", None) or exc
+    # (urllib3's NewConnectionError, a refused connection, is a ConnectTimeoutError subclass)
+    timed_out = isinstance(reason, urllib3.exceptions.TimeoutError | TimeoutError)
+    if timed_out and not isinstance(reason, urllib3.exceptions.NewConnectionError):
+        # A TLS handshake that never completes shows up as a read timeout: no answer at all.
+        _, read = REQUEST_TIMEOUT
+        return ClusterReadError(
+            f"cannot list {listing.plural}: the API server at {host} did not answer within {read}s "
+            "(TLS handshake or response timeout) — check the network path to the API server "
+            "(firewall, security groups, NetworkPolicy, proxy); the agent retries by itself",
+            transient=True,
+        )
     detail = " ".join(str(reason).split())
     return ClusterReadError(
         f"cannot list {listing.plural}: cannot reach the API server at {host} ({detail}) — "
-        "check that the cluster is up and reachable and that the kubeconfig context is the right one"
+        "check that the cluster is up and reachable from here and, with a kubeconfig, that the "
+        "context is the right one",
+        transient=True,
     )
 
 

@@ -1,8 +1,9 @@
 """Which cluster this is: provider, account/project, region, name -- the platform's registration body.
 
 Called by the agent at start. Overrides from the environment come first; then what the nodes say
-(labels, `spec.providerID`); what is still missing is asked of the cloud through `CloudMetadata`
-(EKS and kOps: the instance identity document and the instance's tags). Every failure is one
+(labels, `spec.providerID`); what is still missing is asked of the cloud: through `CloudMetadata` on
+EKS and kOps (the instance identity document and the instance's tags), through `ClusterMetadata` on
+GKE (the GCE metadata server) and AKS (Azure's instance metadata service). Every failure is one
 `DiscoveryError` line: what failed, why, and what to do -- as the reference's agent reports it.
 """
 
@@ -14,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from kubewise.agent.settings import AgentSettings
-from kubewise.cloud.metadata import CloudMetadata, CloudQueryError
+from kubewise.cloud.metadata import CloudMetadata, CloudQueryError, ClusterMetadata
 
 __all__ = ["DiscoveryError", "detect_provider", "discover"]
 
@@ -150,7 +151,21 @@ def _kops(settings: AgentSettings, nodes: Sequence[Obj], cloud: CloudMetadata | 
     return out
 
 
-def _gke(settings: AgentSettings, nodes: Sequence[Obj]) -> dict[str, str]:
+def _ask_server(server: ClusterMetadata | None, missing: bool, overrides: str) -> dict[str, str]:
+    """The metadata server's fields when the nodes and the environment left some out."""
+    if server is None or not missing:
+        return {}
+    try:
+        return server.cluster_fields()
+    except CloudQueryError as exc:
+        raise DiscoveryError(f"registering cluster: getting cluster metadata: {exc} -- {overrides}") from None
+
+
+_GKE_OVERRIDES = "set GKE_PROJECT_ID, GKE_LOCATION and GKE_CLUSTER_NAME on the agent"
+_AKS_OVERRIDES = "set AKS_SUBSCRIPTION_ID, AKS_RESOURCE_GROUP, AKS_LOCATION and AKS_CLUSTER_NAME on the agent"
+
+
+def _gke(settings: AgentSettings, nodes: Sequence[Obj], server: ClusterMetadata | None) -> dict[str, str]:
     ids = [
         _provider_id(n).removeprefix("gce://").split("/")
         for n in nodes
@@ -161,15 +176,26 @@ def _gke(settings: AgentSettings, nodes: Sequence[Obj]) -> dict[str, str]:
     name = settings.gke_cluster_name or _most_common(
         [str(_labels(n).get("cloud.google.com/gke-cluster-name", "")) for n in nodes]
     )
+    # The server's location is the cluster's (a zone for zonal clusters), which node labels cannot
+    # tell apart from a region: it wins over the labels, not over the environment.
+    if project and name and location:  # the server only refines the location: its failure is no error
+        try:
+            asked = server.cluster_fields() if server is not None and not settings.gke_location else {}
+        except CloudQueryError:
+            asked = {}
+    else:
+        asked = _ask_server(server, True, _GKE_OVERRIDES)
+    project, name = project or asked.get("projectId"), name or asked.get("clusterName")
+    location = settings.gke_location or asked.get("location") or location
     if not (project and location and name):
         raise DiscoveryError(
             "registering cluster: cannot tell the GKE project, location or cluster name from the nodes "
-            "-- set GKE_PROJECT_ID, GKE_LOCATION and GKE_CLUSTER_NAME"
+            f"or the metadata server -- {_GKE_OVERRIDES}"
         )
     return {"projectId": project, "location": location, "clusterName": name}
 
 
-def _aks(settings: AgentSettings, nodes: Sequence[Obj]) -> dict[str, str]:
+def _aks(settings: AgentSettings, nodes: Sequence[Obj], server: ClusterMetadata | None) -> dict[str, str]:
     pids = [_provider_id(n) for n in nodes if _provider_id(n).startswith("azure://")]
     subscription = settings.aks_subscription_id or _most_common(
         [m.group(1) for p in pids if (m := re.search(r"/subscriptions/([^/]+)/", p))]
@@ -179,21 +205,32 @@ def _aks(settings: AgentSettings, nodes: Sequence[Obj]) -> dict[str, str]:
     rg = settings.aks_resource_group or (parsed.group("rg") if parsed else None)
     name = settings.aks_cluster_name or (parsed.group("cluster") if parsed else None)
     location = settings.aks_location or _region(nodes) or (parsed.group("location") if parsed else None)
+    asked = _ask_server(server, not (subscription and rg and name and location), _AKS_OVERRIDES)
+    subscription = subscription or asked.get("subscriptionId")
+    rg, name = rg or asked.get("resourceGroup"), name or asked.get("clusterName")
+    location = location or asked.get("location")
     if not (subscription and rg and name and location):
         raise DiscoveryError(
             "registering cluster: cannot tell the AKS subscription, resource group, location or name from "
-            "the nodes -- set AKS_SUBSCRIPTION_ID, AKS_RESOURCE_GROUP, AKS_LOCATION and AKS_CLUSTER_NAME"
+            f"the nodes or the instance metadata -- {_AKS_OVERRIDES}"
         )
     return {"subscriptionId": subscription, "resourceGroup": rg, "location": location, "clusterName": name}
 
 
-def discover(settings: AgentSettings, nodes: Sequence[Obj], cloud: CloudMetadata | None) -> dict[str, Any]:
-    """The registration body for `POST /v1/kubernetes/external-clusters`."""
+def discover(
+    settings: AgentSettings,
+    nodes: Sequence[Obj],
+    cloud: CloudMetadata | None,
+    servers: Mapping[str, ClusterMetadata] | None = None,
+) -> dict[str, Any]:
+    """The registration body for `POST /v1/kubernetes/external-clusters`. `servers` are the metadata
+    servers by provider ("gke", "aks"), asked only for what the nodes and the environment leave out."""
+    servers = servers or {}
     provider = settings.provider if settings.provider != "auto" else detect_provider(nodes)
     if provider == "eks":
         return {"eks": _eks(settings, nodes, cloud)}
     if provider == "kops":
         return {"kops": _kops(settings, nodes, cloud)}
     if provider == "gke":
-        return {"gke": _gke(settings, nodes)}
-    return {"aks": _aks(settings, nodes)}
+        return {"gke": _gke(settings, nodes, servers.get("gke"))}
+    return {"aks": _aks(settings, nodes, servers.get("aks"))}

@@ -1,7 +1,8 @@
 """`run_agent`: the process behind `kubewise agent` -- settings, discovery, the loop, fatal errors.
 
-The cloud is asked about the node only on EKS and kOps (or when the provider is left to `auto` and the
-nodes say AWS). A fatal error is logged as one line and returned as exit code 1.
+The cloud is asked about the node only for what the nodes and the environment do not say: on EKS and
+kOps the instance identity and EC2, on GKE and AKS their metadata servers. A fatal error is logged as
+one line and returned as exit code 1.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ from kubewise.agent.runner import Agent
 from kubewise.agent.settings import AgentSettings
 from kubewise.agent.watcher import ClusterWatch
 from kubewise.cloud.aws.metadata import AwsMetadata
+from kubewise.cloud.azure.metadata import AzureMetadata
+from kubewise.cloud.gcp.metadata import GcpMetadata
+from kubewise.cloud.metadata import ClusterMetadata
 
 __all__ = ["run_agent"]
 
@@ -54,12 +58,16 @@ def run_agent(settings: AgentSettings, *, context: str | None, kubeconfig: str |
 
 def _run(settings: AgentSettings, *, context: str | None, kubeconfig: str | None, once: bool) -> int:
     cloud = AwsMetadata() if settings.provider in ("auto", "eks", "kops") else None
+    metadata_servers: dict[str, ClusterMetadata] = {
+        "gke": GcpMetadata(),
+        "aks": AzureMetadata(),
+    }  # no I/O until asked
     try:
         platform = PlatformClient(settings.api_url, settings.api_key)
         read = lambda: read_cluster(context, kubeconfig, workloads=True)  # noqa: E731
         nodes = lambda: read_nodes(context, kubeconfig)  # noqa: E731
         if once:
-            agent = Agent(settings, platform, read, cloud, read_nodes=nodes)
+            agent = Agent(settings, platform, read, cloud, read_nodes=nodes, servers=metadata_servers)
             agent.connect()
             agent.snapshot()
             agent.heartbeat()
@@ -73,13 +81,14 @@ def _run(settings: AgentSettings, *, context: str | None, kubeconfig: str | None
             watch=watch,
             delta_seconds=settings.delta_seconds,
             read_nodes=nodes,
+            servers=metadata_servers,
         )
         stop = threading.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
         servers: list[PageServer] = []
         if settings.health_port:
-            servers.append(HealthServer(settings.health_port, agent.healthy).start())
+            servers.append(HealthServer(settings.health_port, agent.alive, agent.ready).start())
         if settings.debug_port:
             servers.append(DebugServer(settings.debug_port).start())
         try:

@@ -160,7 +160,9 @@ def _deployment(spec: AgentInstall) -> dict[str, Any]:
         {"name": "HEALTH_PORT", "value": str(HEALTH_PORT)},
     ]
     env += [{"name": k, "value": v} for k, v in sorted(spec.env.items())]
-    probe = {"httpGet": {"path": "/healthz", "port": HEALTH_PORT}, "periodSeconds": 15, "timeoutSeconds": 3}
+    probe = {"periodSeconds": 15, "timeoutSeconds": 3}
+    live = {"httpGet": {"path": "/healthz", "port": HEALTH_PORT}}  # the loop is running
+    ready = {"httpGet": {"path": "/readyz", "port": HEALTH_PORT}}  # and reaching the platform
     linux = [{"matchExpressions": [{"key": "kubernetes.io/os", "operator": "In", "values": ["linux"]}]}]
     agent = {
         "name": "agent",
@@ -174,8 +176,8 @@ def _deployment(spec: AgentInstall) -> dict[str, Any]:
             "requests": {"cpu": "100m", "memory": "256Mi"},
             "limits": {"cpu": "1", "memory": "2Gi"},
         },
-        "livenessProbe": {**probe, "initialDelaySeconds": 30, "failureThreshold": 4},
-        "readinessProbe": {**probe, "initialDelaySeconds": 5},
+        "livenessProbe": {**probe, **live, "initialDelaySeconds": 30, "failureThreshold": 4},
+        "readinessProbe": {**probe, **ready, "initialDelaySeconds": 5},
         "securityContext": {
             "runAsNonRoot": True,
             "readOnlyRootFilesystem": True,

@@ -1,5 +1,7 @@
 """The agent's calls to the platform, with retries: backoff with jitter on network errors and 5xx.
 
+Each call retries for `give_up_after` seconds (5 minutes), then raises `PlatformUnreachable`.
+
 Failures that waiting cannot fix end the agent with one line saying what to do: an invalid API key
 (401), a key without the rights (403), a payload the platform refuses (422). A 409 `resync_required`
 is not an error to the caller: it asks for a full snapshot (`ResyncRequested`).
@@ -20,11 +22,16 @@ from tenacity import (
     wait_random_exponential,
 )
 
-__all__ = ["AgentFatal", "PlatformClient", "ResyncRequested"]
+__all__ = ["AgentFatal", "PlatformClient", "PlatformUnreachable", "ResyncRequested"]
 
 
 class AgentFatal(RuntimeError):
     """The agent cannot go on; the message is one line: what failed and what to do."""
+
+
+class PlatformUnreachable(AgentFatal):
+    """The platform stayed unreachable (or failing with 5xx) for the whole retry budget. Fatal while
+    registering; once connected the agent keeps what it has not sent and tries again later."""
 
 
 class ResyncRequested(Exception):
@@ -48,12 +55,13 @@ class PlatformClient:
         *,
         transport: httpx.BaseTransport | None = None,
         max_wait: float = 60.0,
-        give_up_after: float = 3600.0,
+        give_up_after: float = 300.0,
         attempts: int | None = None,
     ) -> None:
         if not api_key:
             raise AgentFatal("agent failed: no API key: set API_KEY (kubewise admin create-api-key)")
         self._url = api_url.rstrip("/")
+        self.give_up_after = give_up_after if attempts is None else attempts * max_wait
         self._http = httpx.Client(
             base_url=self._url,
             headers={"X-API-Key": api_key},
@@ -118,7 +126,7 @@ class PlatformClient:
         try:
             return self._retrying(self._send, method, path, body, what)
         except _Retryable as exc:
-            raise AgentFatal(
+            raise PlatformUnreachable(
                 f"agent failed: {exc} -- check API_URL and the network to the platform"
             ) from None
 

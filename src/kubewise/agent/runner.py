@@ -3,9 +3,13 @@
 Changes come from watches (`agent.watcher.ClusterWatch`) and are sent every `delta_seconds`; without
 a watch (tests, `--once`) they are found by listing again and comparing each object's
 `resourceVersion` with the last listing. Only get/list/watch calls: the agent never writes to the cluster.
-A full snapshot is sent again whenever the platform asks (a heartbeat says `resync`, or a delta gets
-409), so nothing is lost across a platform outage: the retries in `PlatformClient` wait it out and the
-next snapshot carries everything that changed meanwhile.
+
+A platform outage does not end the agent once it is connected. A batch of changes the platform did
+not take is kept and sent again under the same sequence number (the platform applies a sequence
+once, so a batch that did arrive is not applied twice), while newer changes collect in the watch, one
+entry per object; a snapshot that did not arrive is taken again. Memory stays bounded by the number
+of objects, however long the outage. A full snapshot is also sent whenever the platform asks (a
+heartbeat says `resync`, or a delta gets 409).
 """
 
 from __future__ import annotations
@@ -13,16 +17,19 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
+
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from kubewise import __version__
 from kubewise.agent.cloud_facts import CloudFacts
+from kubewise.agent.cluster_reader import ClusterReadError
 from kubewise.agent.discovery import discover
-from kubewise.agent.platform_client import PlatformClient, ResyncRequested
+from kubewise.agent.platform_client import PlatformClient, PlatformUnreachable, ResyncRequested
 from kubewise.agent.settings import AgentSettings
 from kubewise.agent.watcher import ClusterWatch
-from kubewise.cloud.metadata import CloudMetadata
+from kubewise.cloud.metadata import CloudMetadata, ClusterMetadata
 
 __all__ = ["Agent", "diff_listings"]
 
@@ -65,7 +72,19 @@ class Agent:
         facts: CloudFacts | None = None,
         watch: ClusterWatch | None = None,
         read_nodes: Callable[[], list[Obj]] | None = None,
+        servers: Mapping[str, ClusterMetadata] | None = None,
+        read_attempts: int = 6,
+        read_wait: float = 30.0,
     ) -> None:
+        # reading the cluster at start: a transient failure (a TLS handshake timing out, 5xx) is tried
+        # again with backoff -- the reference's remedy is deleting the pod; this does it in place
+        self._read_retry = Retrying(
+            retry=retry_if_exception(lambda e: isinstance(e, ClusterReadError) and e.transient),
+            wait=wait_random_exponential(multiplier=0.5, max=read_wait),
+            stop=stop_after_attempt(read_attempts),
+            reraise=True,
+        )
+        self.servers = servers  # the GKE / AKS metadata servers, by provider
         self._read_nodes = read_nodes  # for discovery; without it, the nodes of a full listing
         self.watch = watch  # when set, changes come from watches instead of listing again
         self.settings, self.platform, self.cloud, self.facts = settings, platform, cloud, facts
@@ -76,14 +95,27 @@ class Agent:
         self.versions: Versions = {}
         self.started = clock()
         self.last_ok: float | None = None  # last time the platform took what was sent
+        self.last_tick = self.started  # last time the loop went round (liveness)
+        self.snapshot_due = False  # a snapshot was asked for or did not reach the platform
+        self._unsent: tuple[int, list[Obj], Versions] | None = None  # a delta to send again
 
-    def healthy(self) -> tuple[bool, str]:
-        """For the health endpoint: the platform reached within three heartbeat intervals."""
+    def ready(self) -> tuple[bool, str]:
+        """Readiness: the platform reached within three heartbeat intervals (or still starting)."""
         window = 3 * self.settings.heartbeat_seconds + 30
         since = self.clock() - (self.last_ok if self.last_ok is not None else self.started)
         if since <= window:
             return True, "starting" if self.last_ok is None else f"platform reached {since:.0f}s ago"
         return False, f"the platform has not been reached for {since:.0f}s"
+
+    def alive(self) -> tuple[bool, str]:
+        """Liveness: the loop went round recently. One call may retry for the client's whole budget,
+        so the window is that budget plus a heartbeat interval and some slack; an outage of the
+        platform alone does not make the agent restart."""
+        window = self.platform.give_up_after + 2 * self.settings.heartbeat_seconds + 120
+        since = self.clock() - self.last_tick
+        if since <= window:
+            return True, f"loop ran {since:.0f}s ago"
+        return False, f"the agent's loop has not run for {since:.0f}s"
 
     def read(self) -> list[Obj]:
         items = self.watch.snapshot() if self.watch is not None else self._read()
@@ -94,9 +126,9 @@ class Agent:
         start asking EC2 which nodes are spot."""
         body: dict[str, Any] = {}
         if self.cluster_id is None:
-            listed = self._read_nodes() if self._read_nodes is not None else self._read()
+            listed = self._read_retry(self._read_nodes if self._read_nodes is not None else self._read)
             nodes = [o for o in listed if o.get("kind") == "Node"]
-            body = discover(self.settings, nodes, self.cloud)
+            body = discover(self.settings, nodes, self.cloud, self.servers)
             self.cluster_id = self.platform.register(body)
             log.info("registered cluster", extra={"cluster_id": self.cluster_id})
         details = body.get("eks") or body.get("kops") or {}
@@ -108,31 +140,39 @@ class Agent:
 
     def snapshot(self) -> None:
         assert self.cluster_id is not None
+        self.snapshot_due, self._unsent = True, None  # a snapshot carries every change
         items = self.read()
         self.sequence += 1
         self.platform.snapshot(self.cluster_id, self.sequence, items)
         self.versions = _versions(items)
+        self.snapshot_due = False
         self.last_ok = self.clock()
         log.info("sent snapshot", extra={"objects": len(items), "sequence": self.sequence})
 
     def send_changes(self) -> int:
         """One round of changes; a full snapshot instead when the platform (or a watch) needs one."""
         assert self.cluster_id is not None
-        if self.watch is not None:
-            drained = self.watch.drain()
-            if drained is None:  # a watch expired: list again
-                self.snapshot()
-                return 0
-            changes, versions = self._applied(drained), self.versions
-        else:
-            changes, versions = diff_listings(self.versions, self.read())
+        if self.snapshot_due:
+            self.snapshot()
+            return 0
+        if self._unsent is None:
+            if self.watch is not None:
+                drained = self.watch.drain()
+                if drained is None:  # a watch expired: list again
+                    self.snapshot()
+                    return 0
+                changes, versions = self._applied(drained), self.versions
+            else:
+                changes, versions = diff_listings(self.versions, self.read())
+            self._unsent = (self.sequence + 1, changes, versions)
+        sequence, changes, versions = self._unsent
         try:
-            self.platform.delta(self.cluster_id, self.sequence + 1, changes)
+            self.platform.delta(self.cluster_id, sequence, changes)
         except ResyncRequested:
             self.snapshot()
             return 0
-        self.sequence += 1
-        self.versions = versions
+        self._unsent = None
+        self.sequence, self.versions = sequence, versions
         self.last_ok = self.clock()
         return len(changes)
 
@@ -151,18 +191,34 @@ class Agent:
         if answer.get("resync"):
             self.snapshot()
 
+    def _step(self, step: Callable[[], object]) -> None:
+        """One step of the loop; a platform that stays unreachable, or an API server that does not
+        answer for a while, is logged and tried again on the next round."""
+        self.last_tick = self.clock()
+        try:
+            step()
+        except PlatformUnreachable as exc:
+            log.error(f"{exc}; keeping what was not sent and trying again")
+        except ClusterReadError as exc:
+            if not exc.transient:
+                raise
+            log.error(f"reading the cluster failed: {exc}; trying again")
+        self.last_tick = self.clock()
+
     def run(self, stop: threading.Event) -> None:
-        """Until `stop` is set: heartbeats every `heartbeat_seconds`, changes every `delta_seconds`."""
+        """Until `stop` is set: heartbeats every `heartbeat_seconds`, changes every `delta_seconds`.
+        Registering is the one call whose failure ends the agent (there is nothing to keep yet)."""
         self.connect()
-        self.snapshot()
+        self._step(self.snapshot)
         now = self.clock()
         next_beat, next_delta = now, now + self.delta_seconds
         while not stop.is_set():
             now = self.clock()
             if now >= next_beat:
-                self.heartbeat()
+                self._step(self.heartbeat)
                 next_beat = now + self.settings.heartbeat_seconds
             if now >= next_delta:
-                self.send_changes()
+                self._step(self.send_changes)
                 next_delta = now + self.delta_seconds
+            self.last_tick = self.clock()
             stop.wait(max(0.0, min(next_beat, next_delta) - self.clock()))

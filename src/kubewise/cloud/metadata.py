@@ -1,11 +1,15 @@
-"""The instance metadata the agent needs to identify its cluster, as a protocol with its error type."""
+"""The instance metadata the agent needs to identify its cluster, as protocols with their error type.
+
+`CloudMetadata` is AWS's shape (an identity document, then EC2 calls); `ClusterMetadata` is what the
+GKE and AKS metadata servers answer directly: the cluster's own fields.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Protocol
 
-__all__ = ["CloudMetadata", "CloudQueryError", "InstanceIdentity"]
+__all__ = ["CloudMetadata", "CloudQueryError", "ClusterMetadata", "InstanceIdentity"]
 
 
 class CloudQueryError(RuntimeError):
@@ -35,4 +39,12 @@ class CloudMetadata(Protocol):
 
     def spot_instances(self, instance_ids: list[str], region: str) -> set[str]:
         """Which of these instances are spot (EC2 DescribeInstances' InstanceLifecycle)."""
+        ...
+
+
+class ClusterMetadata(Protocol):
+    def cluster_fields(self) -> dict[str, str]:
+        """What the node's metadata server says of its cluster, named as in the platform's registration
+        body (GKE: projectId, location, clusterName; AKS: subscriptionId, resourceGroup, location,
+        clusterName); fields it does not know are left out."""
         ...

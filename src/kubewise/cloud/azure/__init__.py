@@ -1,0 +1,1 @@
+"""Azure: the instance metadata service."""

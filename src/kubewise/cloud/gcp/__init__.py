@@ -1,0 +1,1 @@
+"""Google Cloud: the GCE metadata server."""
