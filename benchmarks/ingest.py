@@ -1,8 +1,9 @@
 """`python -m benchmarks.ingest`: agent ingest throughput and peak memory, SQLite and PostgreSQL side by side.
 
 A snapshot of `--nodes` nodes and `--pods` pods (the example cluster's objects, cloned and renamed, so
-each object has a real size and shape) is sent gzip-compressed to the snapshot endpoint, then `--deltas`
-deltas of `--changes` pod updates each. The bodies are made first and written to files; every backend
+each object has a real size and shape) is sent gzip-compressed to the snapshot endpoint -- whole in one
+call, and in pages of `--page` objects as the agent sends it, side by side -- then `--deltas` deltas
+of `--changes` pod updates each. The bodies are made first and written to files; every backend
 runs in a child process of its own that reads them as bytes, so the peak memory (max RSS) printed is
 the server's alone (the HTTP client in that process holds only the compressed bytes). PostgreSQL is
 started from the machine's initdb/pg_ctl.
@@ -43,13 +44,21 @@ def _objects(nodes: int, pods: int) -> list[dict[str, Any]]:
     return out
 
 
-def _write_bodies(args: argparse.Namespace, folder: Path) -> tuple[Path, list[Path]]:
-    """The gzip bodies, made once in the parent and read as bytes by each backend's child process."""
+def _write_bodies(args: argparse.Namespace, folder: Path) -> tuple[Path, list[Path], list[Path]]:
+    """The gzip bodies, made once in the parent and read as bytes by each backend's child process:
+    the whole snapshot, the same snapshot in pages, and the deltas."""
     objects = _objects(args.nodes, args.pods)
     snapshot = folder / "snapshot.json.gz"
     snapshot.write_bytes(
         gzip.compress(json.dumps({"sequence": 1, "items": objects}).encode(), compresslevel=1)
     )
+    pages = []
+    starts = range(0, len(objects), args.page)
+    for page, start in enumerate(starts):
+        body = {"sequence": 1, "items": objects[start : start + args.page], "page": page}
+        path = folder / f"snapshot-{page:04d}.json.gz"
+        path.write_bytes(gzip.compress(json.dumps({**body, "last": page == len(starts) - 1}).encode(), 1))
+        pages.append(path)
     pods = [o for o in objects if o["kind"] == "Pod"]
     deltas = []
     for d in range(args.deltas):
@@ -61,10 +70,10 @@ def _write_bodies(args: argparse.Namespace, folder: Path) -> tuple[Path, list[Pa
         path = folder / f"delta-{d}.json.gz"
         path.write_bytes(gzip.compress(json.dumps({"sequence": d + 2, "changes": changes}).encode(), 1))
         deltas.append(path)
-    return snapshot, deltas
+    return snapshot, pages, deltas
 
 
-def _run_backend(url: str, snapshot: Path, deltas: list[Path], queue: Any) -> None:
+def _run_backend(url: str, snapshot: list[Path], deltas: list[Path], queue: Any) -> None:
     from fastapi.testclient import TestClient
 
     from kubewise.server.app import create_app, utc_now
@@ -84,9 +93,10 @@ def _run_backend(url: str, snapshot: Path, deltas: list[Path], queue: Any) -> No
             headers={"X-API-Key": key},
         ).json()["id"]
         start = time.perf_counter()
-        r = client.post(f"/v1/agent/clusters/{cid}/snapshot", content=snapshot.read_bytes(), headers=headers)
+        for path in snapshot:  # one file: the whole snapshot; more: its pages in order
+            r = client.post(f"/v1/agent/clusters/{cid}/snapshot", content=path.read_bytes(), headers=headers)
+            assert r.status_code == 200, r.text[:300]
         snapshot_s = time.perf_counter() - start
-        assert r.status_code == 200, r.text[:300]
         objects = r.json()["objects"]
         start = time.perf_counter()
         for path in deltas:
@@ -96,7 +106,7 @@ def _run_backend(url: str, snapshot: Path, deltas: list[Path], queue: Any) -> No
     queue.put(
         {
             "objects": objects,
-            "snapshot_mb_gzip": snapshot.stat().st_size / 1e6,
+            "snapshot_mb_gzip": sum(p.stat().st_size for p in snapshot) / 1e6,
             "snapshot_s": snapshot_s,
             "delta_s": delta_s / max(len(deltas), 1),
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -104,7 +114,7 @@ def _run_backend(url: str, snapshot: Path, deltas: list[Path], queue: Any) -> No
     )
 
 
-def _measure(url: str, snapshot: Path, deltas: list[Path]) -> dict[str, float]:
+def _measure(url: str, snapshot: list[Path], deltas: list[Path]) -> dict[str, float]:
     ctx = multiprocessing.get_context("spawn")
     queue = ctx.Queue()
     child = ctx.Process(target=_run_backend, args=(url, snapshot, deltas, queue))
@@ -120,12 +130,17 @@ def main() -> None:
     parser.add_argument("--pods", type=int, default=150_000)
     parser.add_argument("--deltas", type=int, default=10)
     parser.add_argument("--changes", type=int, default=1000)
+    parser.add_argument(
+        "--page", type=int, default=2000, help="objects per snapshot page (the agent's default)"
+    )
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        snapshot, deltas = _write_bodies(args, Path(tmp))
-        rows.append(("sqlite", _measure(f"sqlite:///{Path(tmp) / 'bench.db'}", snapshot, deltas)))
+        snapshot, pages, deltas = _write_bodies(args, Path(tmp))
+        for mode, files in (("whole", [snapshot]), ("paged", pages)):
+            url = f"sqlite:///{Path(tmp) / f'bench-{mode}.db'}"
+            rows.append((f"sqlite {mode}", _measure(url, files, deltas)))
         if not args.no_postgres:
             sys.path.insert(0, str(HERE.parent / "tests" / "server"))
             from pg_server import PostgresServer
@@ -133,23 +148,33 @@ def main() -> None:
             pg = PostgresServer()
             pg.start()
             try:
-                rows.append(("postgresql", _measure(pg.new_database(), snapshot, deltas)))
+                for mode, files in (("whole", [snapshot]), ("paged", pages)):
+                    rows.append((f"postgresql {mode}", _measure(pg.new_database(), files, deltas)))
             finally:
                 pg.stop()
     print(f"ingest: {args.nodes} nodes + {args.pods} pods, {args.deltas} deltas of {args.changes} changes")
     heads = ("snapshot s", "objects/s", "delta s", "changes/s", "peak MB")
-    print(f"{'backend':12s} " + " ".join(f"{h:>10s}" for h in heads))
+    print(f"{'backend':18s} " + " ".join(f"{h:>10s}" for h in heads))
     for name, r in rows:
         print(
-            f"{name:12s} {r['snapshot_s']:10.1f} {r['objects'] / r['snapshot_s']:10.0f} {r['delta_s']:10.2f} "
+            f"{name:18s} {r['snapshot_s']:10.1f} {r['objects'] / r['snapshot_s']:10.0f} {r['delta_s']:10.2f} "
             f"{args.changes / r['delta_s']:10.0f} {r['peak_rss_mb']:10.0f}"
         )
-    if len(rows) == 2:
+    by = dict(rows)
+    for backend in ("sqlite", "postgresql"):
+        if f"{backend} whole" in by:
+            paged, whole = by[f"{backend} paged"], by[f"{backend} whole"]
+            print(
+                f"paged / whole ({backend}): snapshot time {paged['snapshot_s'] / whole['snapshot_s']:.2f}, "
+                f"peak memory {paged['peak_rss_mb'] / whole['peak_rss_mb']:.2f}"
+            )
+    if "postgresql whole" in by:
+        pg_whole, sq_whole = by["postgresql whole"], by["sqlite whole"]
         print(
-            f"postgresql / sqlite time: snapshot {rows[1][1]['snapshot_s'] / rows[0][1]['snapshot_s']:.2f}, "
-            f"delta {rows[1][1]['delta_s'] / rows[0][1]['delta_s']:.2f}"
+            f"postgresql / sqlite time: snapshot {pg_whole['snapshot_s'] / sq_whole['snapshot_s']:.2f}, "
+            f"delta {pg_whole['delta_s'] / sq_whole['delta_s']:.2f}"
         )
-    print(f"snapshot body: {rows[0][1]['snapshot_mb_gzip']:.1f} MB gzip")
+    print(f"snapshot body: {rows[0][1]['snapshot_mb_gzip']:.1f} MB gzip, {len(pages)} pages")
 
 
 if __name__ == "__main__":

@@ -95,3 +95,51 @@ def test_a_watch_refused_by_rbac_is_fatal(setup: tuple[FakeApi, Agent, str, str]
         ClusterReadError, match=r"cannot watch pods: forbidden \(403\).*get/list/watch on pods"
     ):
         _until(lambda: agent.watch is not None and agent.watch.drain() == ["never"])
+
+
+class _Recording(httpx.BaseTransport):
+    """Passes requests to the real server and records each snapshot call's page, last and size."""
+
+    def __init__(self) -> None:
+        self.pages: list[tuple[int, bool, int]] = []
+        self.inner = httpx.HTTPTransport()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/snapshot"):
+            import gzip
+            import json
+
+            body = json.loads(gzip.decompress(request.read()))
+            self.pages.append((body["page"], body["last"], len(body["items"])))
+        return self.inner.handle_request(request)
+
+
+def test_a_large_snapshot_goes_out_in_pages_as_it_is_listed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import kubewise.agent.cluster_reader as reader
+
+    monkeypatch.setattr(reader, "PAGE_SIZE", 2)  # the API server's pages: 2 objects
+    pods = [_pod(f"p{i}") for i in range(7)]
+    fake = FakeApi({NODES: [_node("n1")], PODS: pods})
+    recording = _Recording()
+    with serve(fake) as kube_url, live_server(tmp_path) as (url, key):
+        kubeconfig = str(write_kubeconfig(tmp_path / "kubeconfig", kube_url))
+        watch = ClusterWatch(connect_api(None, kubeconfig), timeout_seconds=1)
+        agent = Agent(
+            AgentSettings(api_url=url, api_key=key, snapshot_page_objects=3, **EKS_ENV),
+            PlatformClient(url, key, transport=recording),
+            lambda: read_cluster(None, kubeconfig, workloads=True),
+            None,
+            watch=watch,
+        )
+        try:
+            cluster_id = agent.connect()
+            agent.snapshot()
+            assert _pods(url, key, cluster_id) == sorted(f"default/p{i}" for i in range(7))
+        finally:
+            watch.stop()
+    # 8 objects in pages of at most 3, the final one marked last; numbered from 0
+    assert recording.pages == [(0, False, 3), (1, False, 3), (2, True, 2)]
+    limits = [q.get("limit") for m, p, q in fake.requests if p == PODS and not q.get("watch")]
+    assert limits and all(limit == ["2"] for limit in limits)

@@ -167,3 +167,65 @@ def test_gzip_bodies_and_size_limits(platform: Platform, acme: dict[str, str], c
         url, content=b'{"sequence": -1, "items": []}', headers={**acme, "Content-Type": "application/json"}
     )
     assert r.status_code == 422 and r.json()["fieldViolations"][0]["field"] == "sequence"
+
+
+def _planned(platform: Platform, headers: dict[str, str], cluster_id: str) -> list[str]:
+    plan = platform.client.get(f"/v1/kubernetes/clusters/{cluster_id}/savings", headers=headers).json()
+    first = plan["plans"][0]
+    return sorted([p for n in first["nodes"] for p in n["pods"]] + [u["pod"] for u in first["unschedulable"]])
+
+
+def _page(
+    platform: Platform, headers: dict[str, str], cluster_id: str, seq: int, page: int, items: list, last: bool
+) -> Any:
+    body = {"sequence": seq, "items": items, "page": page, "last": last}
+    return platform.client.post(f"{AGENT}/{cluster_id}/snapshot", json=body, headers=headers)
+
+
+def test_a_paged_snapshot_replaces_everything_when_its_last_page_arrives(
+    platform: Platform, acme: dict[str, str], cluster_id: str
+) -> None:
+    _snapshot(platform, acme, cluster_id, [_ns("default"), _pod("old")], seq=1)
+    r = _page(platform, acme, cluster_id, 5, 0, [_ns("default"), _pod("a")], last=False)
+    assert r.status_code == 200 and r.json() == {"sequence": 5, "page": 0, "staged": 2}
+    assert _page(platform, acme, cluster_id, 5, 1, [_pod("b")], last=False).status_code == 200
+    assert _planned(platform, acme, cluster_id) == [
+        "default/old"
+    ]  # the previous snapshot until the last page
+    retry = _page(platform, acme, cluster_id, 5, 1, [_pod("b")], last=False)
+    assert retry.status_code == 200 and retry.json()["duplicate"] is True
+    done = _page(platform, acme, cluster_id, 5, 2, [_pod("c")], last=True)
+    assert done.status_code == 200 and done.json() == {"sequence": 5, "objects": 4}
+    assert _planned(platform, acme, cluster_id) == ["default/a", "default/b", "default/c"]
+    again = _page(platform, acme, cluster_id, 5, 2, [_pod("c")], last=True)  # the last page's retry
+    assert again.status_code == 200 and again.json()["duplicate"] is True
+    assert _planned(platform, acme, cluster_id) == ["default/a", "default/b", "default/c"]
+    d = {"sequence": 6, "changes": [{"op": "delete", "object": _pod("a")}]}  # deltas go on from it
+    assert platform.client.post(f"{AGENT}/{cluster_id}/deltas", json=d, headers=acme).json()["applied"]
+    assert _planned(platform, acme, cluster_id) == ["default/b", "default/c"]
+
+
+def test_paged_snapshot_out_of_order_or_repeating_an_object_stores_nothing_new(
+    platform: Platform, acme: dict[str, str], cluster_id: str
+) -> None:
+    _snapshot(platform, acme, cluster_id, [_ns("default"), _pod("old")], seq=1)
+    orphan = _page(platform, acme, cluster_id, 7, 1, [_pod("x")], last=True)  # no page 0
+    assert (
+        orphan.status_code == 409
+        and orphan.json()["resync"] is True
+        and "from page 0" in orphan.json()["message"]
+    )
+    assert _page(platform, acme, cluster_id, 7, 0, [_ns("default"), _pod("a")], last=False).status_code == 200
+    gap = _page(platform, acme, cluster_id, 7, 2, [_pod("x")], last=True)
+    assert gap.status_code == 409 and "does not follow page 0" in gap.json()["message"]
+    other = _page(platform, acme, cluster_id, 8, 1, [_pod("x")], last=True)  # a page of another snapshot
+    assert other.status_code == 409
+    repeat = _page(platform, acme, cluster_id, 7, 1, [_pod("a")], last=True)
+    assert repeat.status_code == 422 and "came in an earlier page" in repeat.json()["message"]
+    assert _planned(platform, acme, cluster_id) == ["default/old"]
+    # page 0 starts afresh: what was staged before is dropped
+    assert _page(platform, acme, cluster_id, 9, 0, [_ns("default"), _pod("n")], last=False).status_code == 200
+    assert _page(platform, acme, cluster_id, 9, 1, [_pod("a")], last=True).status_code == 200
+    assert _planned(platform, acme, cluster_id) == ["default/a", "default/n"]
+    beat = platform.client.post(f"{AGENT}/{cluster_id}/heartbeat", json={}, headers=acme).json()
+    assert beat["resync"] is False

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +22,7 @@ __all__ = [
     "PAGE_SIZE",
     "ClusterReadError",
     "connect_api",
-    "list_with_versions",
+    "listing_pages",
     "listings",
     "read_cluster",
     "read_nodes",
@@ -225,31 +225,22 @@ def _page(
     return items, meta.get("continue") or None
 
 
+class _ListingExpired(ClusterReadError):
+    """A continue token expired part-way through a listing (410 Gone)."""
+
+
 def _list_all(
     api: client.ApiClient, listing: _Listing, versions: dict[str, str] | None = None
 ) -> list[dict[str, Any]]:
-    restarts = 0
-    items: list[dict[str, Any]] = []
-    token: str | None = None
-    while True:
+    for restart in range(_MAX_LIST_RESTARTS + 1):
         try:
-            page, token = _page(api, listing, token, versions)
-        except ApiException as exc:
-            if exc.status == 410 and token is not None and restarts < _MAX_LIST_RESTARTS:
-                restarts, items, token = restarts + 1, [], None  # continue token expired: start over
-                continue
-            raise _api_error(listing, exc) from None
-        except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise _connection_error(listing, api, exc) from None
-        except ValueError as exc:  # the client could not deserialize the response
-            detail = " ".join(str(exc).split())[:300]
-            raise ClusterReadError(
-                f"cannot list {listing.plural}: unexpected response from the API server ({detail}) — "
-                "check that the kubeconfig points at a Kubernetes API server"
-            ) from None
-        items.extend(page)
-        if token is None:
-            return items
+            return [
+                o for page in listing_pages(api, listing, {} if versions is None else versions) for o in page
+            ]
+        except _ListingExpired:
+            if restart == _MAX_LIST_RESTARTS:
+                raise
+    raise AssertionError("unreachable")
 
 
 def read_cluster(
@@ -286,12 +277,33 @@ def listings(*, workloads: bool) -> tuple[_Listing, ...]:
     return _LISTINGS + (_WORKLOAD_LISTINGS if workloads else ())
 
 
-def list_with_versions(
-    api: client.ApiClient, *, workloads: bool
-) -> tuple[list[dict[str, Any]], dict[str, str]]:
-    """Everything `read_cluster` reads, and each listing's resourceVersion (plural -> version)."""
-    versions: dict[str, str] = {}
-    objects: list[dict[str, Any]] = []
-    for listing in listings(workloads=workloads):
-        objects.extend(_list_all(api, listing, versions))
-    return objects, versions
+def listing_pages(
+    api: client.ApiClient, listing: _Listing, versions: dict[str, str]
+) -> Iterator[list[dict[str, Any]]]:
+    """`listing`, one API page (`PAGE_SIZE` objects) at a time, so that a caller that sends each on
+    never holds the whole listing; its resourceVersion goes into `versions`. A continue token that
+    expires mid-way cannot be restarted quietly here (earlier pages are gone): it is a transient
+    `ClusterReadError`, and the caller lists again from the start."""
+    token: str | None = None
+    while True:
+        try:
+            page, token = _page(api, listing, token, versions)
+        except ApiException as exc:
+            if exc.status == 410 and token is not None:
+                raise _ListingExpired(
+                    f"cannot list {listing.plural}: the listing kept expiring part-way (410 Gone) — "
+                    "the API server compacts faster than it can be listed; retry later",
+                    transient=True,
+                ) from None
+            raise _api_error(listing, exc) from None
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise _connection_error(listing, api, exc) from None
+        except ValueError as exc:
+            detail = " ".join(str(exc).split())[:300]
+            raise ClusterReadError(
+                f"cannot list {listing.plural}: unexpected response from the API server ({detail}) — "
+                "check that the kubeconfig points at a Kubernetes API server"
+            ) from None
+        yield page
+        if token is None:
+            return

@@ -141,11 +141,14 @@ class PlatformClient:
         doc = self.call("POST", f"/v1/agent/clusters/{cluster_id}/heartbeat", body, what="sending heartbeat")
         return dict(doc)
 
-    def snapshot(self, cluster_id: str, sequence: int, items: list[dict[str, Any]]) -> None:
+    def snapshot(
+        self, cluster_id: str, sequence: int, items: list[dict[str, Any]], *, page: int = 0, last: bool = True
+    ) -> None:
+        """The whole snapshot (the defaults), or one page of it: pages 0, 1, ..., the final one `last`."""
         self.call(
             "POST",
             f"/v1/agent/clusters/{cluster_id}/snapshot",
-            {"sequence": sequence, "items": items},
+            {"sequence": sequence, "items": items, "page": page, "last": last},
             what="sending snapshot",
         )
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
@@ -117,9 +117,17 @@ class Agent:
             return True, f"loop ran {since:.0f}s ago"
         return False, f"the agent's loop has not run for {since:.0f}s"
 
-    def read(self) -> list[Obj]:
-        items = self.watch.snapshot() if self.watch is not None else self._read()
+    def _relisted(self) -> list[Obj]:
+        """Without a watch: the whole cluster listed again, to compare with the last listing."""
+        items = self._read()
         return self.facts.apply(items) if self.facts is not None else items
+
+    def _listed(self) -> Iterator[list[Obj]]:
+        """The cluster for a snapshot, in pieces: API pages from the watch, or one whole listing."""
+        if self.watch is not None:
+            yield from self.watch.snapshot_pages()
+        else:
+            yield self._read()
 
     def connect(self) -> str:
         """Register the cluster (idempotent on the platform) unless CLUSTER_ID names it already; on AWS,
@@ -139,15 +147,36 @@ class Agent:
         return self.cluster_id
 
     def snapshot(self) -> None:
+        """Everything, sent in pages of `snapshot_page_objects` as it is listed: the agent never holds
+        the whole cluster (with a watch; re-listing reads it whole anyway)."""
         assert self.cluster_id is not None
         self.snapshot_due, self._unsent = True, None  # a snapshot carries every change
-        items = self.read()
         self.sequence += 1
-        self.platform.snapshot(self.cluster_id, self.sequence, items)
-        self.versions = _versions(items)
+        size = self.settings.snapshot_page_objects
+        versions: Versions = {}
+        batch: list[Obj] = []
+        sent = page = 0
+        try:
+            for listed in self._listed():
+                if self.watch is None:  # only re-listing compares versions
+                    versions.update(_versions(listed))
+                batch.extend(listed)
+                while len(batch) > size:  # one full page out; what remains may be the last
+                    self._send_page(batch[:size], page, last=False)
+                    batch, page, sent = batch[size:], page + 1, sent + size
+            self._send_page(batch, page, last=True)
+        except ResyncRequested as exc:  # a page the platform did not expect: start over next round
+            log.warning(f"snapshot not taken ({exc}); sending it again")
+            return
+        self.versions = versions
         self.snapshot_due = False
         self.last_ok = self.clock()
-        log.info("sent snapshot", extra={"objects": len(items), "sequence": self.sequence})
+        log.info("sent snapshot", extra={"objects": sent + len(batch), "sequence": self.sequence})
+
+    def _send_page(self, items: list[Obj], page: int, *, last: bool) -> None:
+        assert self.cluster_id is not None
+        items = self.facts.apply(items) if self.facts is not None else items
+        self.platform.snapshot(self.cluster_id, self.sequence, items, page=page, last=last)
 
     def send_changes(self) -> int:
         """One round of changes; a full snapshot instead when the platform (or a watch) needs one."""
@@ -163,7 +192,7 @@ class Agent:
                     return 0
                 changes, versions = self._applied(drained), self.versions
             else:
-                changes, versions = diff_listings(self.versions, self.read())
+                changes, versions = diff_listings(self.versions, self._relisted())
             self._unsent = (self.sequence + 1, changes, versions)
         sequence, changes, versions = self._unsent
         try:

@@ -34,6 +34,7 @@ class AgentSettings(BaseSettings):
     kops_state_store: str | None = None
     heartbeat_seconds: float = Field(default=30.0, gt=0)
     delta_seconds: float = Field(default=5.0, gt=0)  # how often watched changes are sent
+    snapshot_page_objects: int = Field(default=2000, ge=1)  # objects per snapshot call (bounds memory)
     health_port: int | None = Field(default=None, ge=0, le=65535)  # /healthz for the pod's probes
     debug_port: int | None = Field(default=None, ge=0, le=65535)  # /debug/threads, /debug/memory (loopback)
     log_level: str = "INFO"

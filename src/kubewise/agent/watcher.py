@@ -1,8 +1,9 @@
 """List + watch: the agent's view of the cluster between snapshots, without listing it again.
 
-`snapshot()` lists every kind (as `read_cluster` does) and starts one watch per kind from that
-listing's resourceVersion. Events accumulate in `pending`, one entry per object (the latest wins),
-until `drain()` hands them over as a delta. When the API server says a watch's version is too old
+`snapshot_pages()` lists every kind (as `read_cluster` does), one API page at a time, and starts one
+watch per kind from that listing's resourceVersion as soon as the listing is complete. Events
+accumulate in `pending`, one entry per object (the latest wins), until `drain()` hands them over as a
+delta. When the API server says a watch's version is too old
 (410 Gone), `drain()` answers None: the agent lists everything again and sends a snapshot. Only list
 and watch calls are made. Memory: the changes since the last drain, not the cluster.
 """
@@ -12,14 +13,14 @@ from __future__ import annotations
 import logging
 import random
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import urllib3
 from kubernetes import client, watch
 from kubernetes.client.exceptions import ApiException
 
-from kubewise.agent.cluster_reader import ClusterReadError, list_with_versions, listings
+from kubewise.agent.cluster_reader import ClusterReadError, listing_pages, listings
 
 __all__ = ["ClusterWatch"]
 
@@ -46,14 +47,20 @@ class ClusterWatch:
         self._threads: list[threading.Thread] = []
 
     def snapshot(self) -> list[Obj]:
-        """Everything, freshly listed; the watches (re)start from these versions."""
+        """Everything, freshly listed, in one list; the watches (re)start from these versions."""
+        return [obj for page in self.snapshot_pages() for obj in page]
+
+    def snapshot_pages(self) -> Iterator[list[Obj]]:
+        """Everything, freshly listed, one API page at a time; each kind's watch starts from its
+        listing's version once that listing is done (events from then on wait in `pending`)."""
         with self._lock:
             self._generation += 1
             generation = self._generation
             self._pending.clear()
             self._expired = False
-        items, versions = list_with_versions(self.api, workloads=self.workloads)
+        versions: dict[str, str] = {}
         for listing in listings(workloads=self.workloads):
+            yield from listing_pages(self.api, listing, versions)
             thread = threading.Thread(
                 target=self._watch,
                 args=(listing, versions.get(listing.plural, ""), generation),
@@ -63,7 +70,6 @@ class ClusterWatch:
             thread.start()
             self._threads.append(thread)
         self._threads = [t for t in self._threads if t.is_alive()]
-        return items
 
     def drain(self) -> list[Obj] | None:
         """The changes since the last drain, or None when a watch expired (take a snapshot).

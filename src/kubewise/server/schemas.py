@@ -122,10 +122,13 @@ class Heartbeat(Wire):
 
 
 class Snapshot(Wire):
-    """The agent's full view: every object it watches, and the sequence number deltas continue from."""
+    """The agent's full view: every object it watches, and the sequence number deltas continue from.
+    Sent whole (the defaults) or in pages 0, 1, ... of one sequence, the final one with `last`."""
 
     sequence: int = Field(ge=0)
     items: list[dict[str, Any]] = Field(max_length=2_000_000)
+    page: int = Field(default=0, ge=0)
+    last: bool = True
 
 
 class Change(Wire):

@@ -6,23 +6,34 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from kubewise.server.db.tables import ApiKeyRow, ClusterObjectRow, ClusterRow, OrganizationRow, PolicyRow
+from kubewise.server.db.tables import (
+    ApiKeyRow,
+    ClusterObjectRow,
+    ClusterRow,
+    OrganizationRow,
+    PolicyRow,
+    StagedObjectRow,
+)
 
 __all__ = [
     "ObjectKey",
     "add",
+    "clear_staged",
     "cluster",
     "cluster_by_identity",
     "clusters",
+    "commit_staged",
+    "count_objects",
     "delete_objects",
     "key_by_key_id",
     "objects",
     "org_by_name",
     "policy",
     "replace_objects",
+    "stage_objects",
     "touch_key",
     "upsert_objects",
 ]
@@ -108,13 +119,47 @@ def delete_objects(session: Session, cluster_id: str, keys: Sequence[ObjectKey])
             )
 
 
-def _insert(session: Session, cluster_id: str, items: Sequence[tuple[ObjectKey, dict[str, Any]]]) -> None:
+def _insert(
+    session: Session,
+    cluster_id: str,
+    items: Sequence[tuple[ObjectKey, dict[str, Any]]],
+    table: type[ClusterObjectRow] | type[StagedObjectRow] = ClusterObjectRow,
+) -> None:
     for start in range(0, len(items), _BATCH):  # in batches: the encoded bodies never all exist at once
         rows = [
             {"cluster_id": cluster_id, "kind": k, "namespace": ns, "name": n, "body": body}
             for (k, ns, n), body in items[start : start + _BATCH]
         ]
-        session.execute(insert(ClusterObjectRow), rows)
+        session.execute(insert(table), rows)
+
+
+def stage_objects(
+    session: Session, cluster_id: str, items: Sequence[tuple[ObjectKey, dict[str, Any]]]
+) -> None:
+    """One page of a paged snapshot; an object already staged raises IntegrityError."""
+    _insert(session, cluster_id, items, StagedObjectRow)
+
+
+def clear_staged(session: Session, cluster_id: str) -> None:
+    session.execute(delete(StagedObjectRow).where(StagedObjectRow.cluster_id == cluster_id))
+
+
+def commit_staged(session: Session, cluster_id: str) -> None:
+    """The staged pages become the cluster's objects, copied inside the database (never in memory)."""
+    session.execute(delete(ClusterObjectRow).where(ClusterObjectRow.cluster_id == cluster_id))
+    columns = ("cluster_id", "kind", "namespace", "name", "body")
+    staged = select(*(getattr(StagedObjectRow, c) for c in columns)).where(
+        StagedObjectRow.cluster_id == cluster_id
+    )
+    session.execute(insert(ClusterObjectRow).from_select(list(columns), staged))
+    clear_staged(session, cluster_id)
+
+
+def count_objects(session: Session, cluster_id: str) -> int:
+    query = (
+        select(func.count()).select_from(ClusterObjectRow).where(ClusterObjectRow.cluster_id == cluster_id)
+    )
+    return int(session.scalar(query) or 0)
 
 
 def policy(session: Session, cluster_id: str) -> PolicyRow | None:

@@ -17,6 +17,7 @@ __all__ = [
     "ClusterRow",
     "OrganizationRow",
     "PolicyRow",
+    "StagedObjectRow",
     "UtcDateTime",
 ]
 
@@ -68,6 +69,8 @@ class ClusterRow(Base):
     sequence: Mapped[int | None] = mapped_column(Integer)  # of the last applied snapshot or delta
     resync_needed: Mapped[bool] = mapped_column(default=False)
     conditions: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)  # the agent's, from its heartbeat
+    staging_sequence: Mapped[int | None] = mapped_column(Integer)  # of a paged snapshot under way
+    staged_pages: Mapped[int] = mapped_column(Integer, default=0)  # its pages received so far
 
 
 class ApiKeyRow(Base):
@@ -88,6 +91,17 @@ class ClusterObjectRow(Base):
     """The cluster's Kubernetes objects as the agent last reported them (snapshot, then deltas)."""
 
     __tablename__ = "cluster_objects"
+    cluster_id: Mapped[str] = mapped_column(ForeignKey("clusters.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(100), primary_key=True)
+    namespace: Mapped[str] = mapped_column(String(253), primary_key=True)
+    name: Mapped[str] = mapped_column(String(253), primary_key=True)
+    body: Mapped[dict[str, Any]]
+
+
+class StagedObjectRow(Base):
+    """The pages of a paged snapshot received so far; they replace `cluster_objects` with the last."""
+
+    __tablename__ = "staged_objects"
     cluster_id: Mapped[str] = mapped_column(ForeignKey("clusters.id", ondelete="CASCADE"), primary_key=True)
     kind: Mapped[str] = mapped_column(String(100), primary_key=True)
     namespace: Mapped[str] = mapped_column(String(253), primary_key=True)

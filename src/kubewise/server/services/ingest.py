@@ -1,8 +1,13 @@
 """What agents send: heartbeats, full snapshots and ordered deltas of the cluster's objects.
 
 A snapshot replaces everything the platform holds for the cluster and sets the sequence number;
-each delta must carry the next number. A delta already applied (an agent's retry) changes nothing;
-one that skips ahead is refused with `resync` so the agent sends a fresh snapshot. Each call is one
+each delta must carry the next number. A large snapshot comes in pages (0, 1, ..., the final one
+marked `last`), each its own transaction, so neither side holds the whole cluster at once: pages are
+staged and replace the cluster's objects, inside the database, when the last arrives. Until then
+the platform keeps serving the previous snapshot. A page sent twice (a retry) is a no-op; a page
+out of order answers `resync`, and page 0 always starts the snapshot afresh. A delta already applied
+(an agent's retry) changes nothing; one that skips ahead is refused with `resync` so the agent sends
+a fresh snapshot. Each call is one
 transaction: a payload with one bad object stores nothing.
 """
 
@@ -12,11 +17,13 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kubewise.model import SnapshotLoadError, load_snapshot_from_objects
 from kubewise.server.db import repositories as repo
 from kubewise.server.db.repositories import ObjectKey
+from kubewise.server.db.tables import ClusterRow
 from kubewise.server.schemas import Delta, Heartbeat, Snapshot
 from kubewise.server.services.clusters import cluster_status
 from kubewise.server.services.errors import FieldViolation, Invalid, ResyncRequired
@@ -95,14 +102,10 @@ def _check_modelled(objects: Sequence[Mapping[str, Any]], where: Sequence[str]) 
             raise Invalid(f"{at}: {exc}", [FieldViolation(at, str(exc))]) from None
 
 
-def store_snapshot(
-    session: Session, caller: Caller, cluster_id: str, body: Snapshot, now: dt.datetime
-) -> dict[str, Any]:
-    caller.require_agent(cluster_id)
-    row = cluster_of(session, caller, cluster_id, lock=True)
-    where = [f"items[{i}]" for i in range(len(body.items))]
+def _keyed(items: Sequence[dict[str, Any]]) -> dict[ObjectKey, dict[str, Any]]:
+    where = [f"items[{i}]" for i in range(len(items))]
     keyed: dict[ObjectKey, dict[str, Any]] = {}
-    for obj, at in zip(body.items, where, strict=True):
+    for obj, at in zip(items, where, strict=True):
         key = _key(obj, at)
         if key in keyed:
             raise Invalid(
@@ -110,11 +113,58 @@ def store_snapshot(
                 [FieldViolation(at, "duplicate")],
             )
         keyed[key] = obj
-    _check_modelled(body.items, where)
-    repo.replace_objects(session, row.id, list(keyed.items()))
-    row.sequence, row.snapshot_at, row.resync_needed = body.sequence, now, False
+    _check_modelled(items, where)
+    return keyed
+
+
+def store_snapshot(
+    session: Session, caller: Caller, cluster_id: str, body: Snapshot, now: dt.datetime
+) -> dict[str, Any]:
+    caller.require_agent(cluster_id)
+    row = cluster_of(session, caller, cluster_id, lock=True)
+    if body.page > 0 and row.staging_sequence is None and row.sequence == body.sequence:
+        return {"sequence": body.sequence, "page": body.page, "duplicate": True}  # a retried last page
+    if body.page > 0 and row.staging_sequence != body.sequence:
+        raise ResyncRequired(
+            f"snapshot {body.sequence} page {body.page}: no such snapshot under way"
+            " -- send it again from page 0"
+        )
+    if body.page > 0 and body.page < row.staged_pages:
+        return {"sequence": body.sequence, "page": body.page, "duplicate": True}
+    if body.page > row.staged_pages:
+        raise ResyncRequired(
+            f"snapshot {body.sequence} page {body.page} does not follow page {row.staged_pages - 1}"
+            " -- send it again from page 0"
+        )
+    keyed = _keyed(body.items)
     row.last_heartbeat_at = now  # a snapshot is a sign of life too
-    return {"sequence": row.sequence, "objects": len(keyed)}
+    if body.page == 0 and body.last:  # the whole snapshot in one call
+        if row.staging_sequence is not None:
+            repo.clear_staged(session, row.id)
+        repo.replace_objects(session, row.id, list(keyed.items()))
+        return _snapshot_done(row, body.sequence, now, len(keyed))
+    if body.page == 0:
+        repo.clear_staged(session, row.id)
+        row.staging_sequence, row.staged_pages = body.sequence, 0
+    try:
+        with session.begin_nested():
+            repo.stage_objects(session, row.id, list(keyed.items()))
+    except IntegrityError:
+        raise Invalid(
+            f"snapshot {body.sequence} page {body.page}: an object of this page came in an earlier page",
+            [FieldViolation("items", "an object appears in two pages")],
+        ) from None
+    row.staged_pages += 1
+    if not body.last:
+        return {"sequence": body.sequence, "page": body.page, "staged": len(keyed)}
+    repo.commit_staged(session, row.id)
+    return _snapshot_done(row, body.sequence, now, repo.count_objects(session, row.id))
+
+
+def _snapshot_done(row: ClusterRow, sequence: int, now: dt.datetime, objects: int) -> dict[str, Any]:
+    row.sequence, row.snapshot_at, row.resync_needed = sequence, now, False
+    row.staging_sequence, row.staged_pages = None, 0
+    return {"sequence": sequence, "objects": objects}
 
 
 def apply_delta(
