@@ -17,6 +17,7 @@ import time
 from typing import Any
 
 from benchmarks.ingest import _objects
+from benchmarks.memory import peak_rss_mib
 
 
 class _CountingPlatform:
@@ -106,7 +107,8 @@ def _child(args: argparse.Namespace, queue: Any) -> None:
     platform = _CountingPlatform()
     watch = _StubWatch(read, objects, pods, args.changes, state) if args.watch else None
     agent = Agent(settings, platform, read, None, watch=watch)  # type: ignore[arg-type]
-    before = resource.getrusage(resource.RUSAGE_SELF)  # the emulated cluster is built: the baseline
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    cluster_rss = peak_rss_mib()  # the emulated cluster is built: the baseline
     wall = time.perf_counter()
     agent.connect()
     agent.snapshot()
@@ -125,8 +127,8 @@ def _child(args: argparse.Namespace, queue: Any) -> None:
             "snapshot_cpu_s": snap_cpu,
             "round_s": sum(round_wall) / len(round_wall),
             "cpu_s": after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime,
-            "peak_rss_mb": after.ru_maxrss / 1024,
-            "cluster_rss_mb": before.ru_maxrss / 1024,
+            "peak_rss_mb": peak_rss_mib(),
+            "cluster_rss_mb": cluster_rss,
             "sent_mb": platform.sent / 1e6,
         }
     )

@@ -16,13 +16,14 @@ import copy
 import gzip
 import json
 import multiprocessing
-import resource
 import sys
 import tempfile
 import time
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from benchmarks.memory import peak_rss_mib
 
 HERE = Path(__file__).resolve().parent
 
@@ -109,7 +110,7 @@ def _run_backend(url: str, snapshot: list[Path], deltas: list[Path], queue: Any)
             "snapshot_mb_gzip": sum(p.stat().st_size for p in snapshot) / 1e6,
             "snapshot_s": snapshot_s,
             "delta_s": delta_s / max(len(deltas), 1),
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "peak_rss_mb": peak_rss_mib(),
         }
     )
 

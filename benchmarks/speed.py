@@ -1,6 +1,6 @@
 """Planning speed and memory at growing sizes of the "realistic" workload, and the fitted growth exponent.
 
-Called by `benchmarks.__main__`. Each size runs in a fresh process (so `ru_maxrss` is that size's own
+Called by `benchmarks.__main__`. Each size runs in a fresh process (so its peak RSS is that size's own
 peak): planning wall time with `time.perf_counter` (best of `repeats`), then one more run under
 `tracemalloc` for the planner's peak Python allocation. The exponent is the least-squares slope of
 log(time) against log(pods).
@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import math
 import multiprocessing
-import resource
 import time
 import tracemalloc
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
+from benchmarks.memory import peak_rss_mib
 from kubewise.catalog.loading import load_region
 from kubewise.optimizer import Constraints, plan_snapshot
 from kubewise.simulator import generate
@@ -65,7 +65,7 @@ def measure(
         "seconds": min(runs),
         "runs": runs,
         "tracemalloc_peak_mib": peak,
-        "max_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,  # KiB on Linux
+        "max_rss_mib": peak_rss_mib(),
         "generate_seconds": generate_seconds,
         "catalog_types": len(catalog),
         "classes": plan.stats.get("classes"),
