@@ -394,3 +394,22 @@ def test_transient_cluster_read_failures_at_start_are_retried(platform: tuple[st
     with pytest.raises(ClusterReadError, match="forbidden"):
         agent.connect()
     assert len(calls) == 1  # waiting does not fix RBAC
+
+
+def test_a_platform_that_never_finishes_the_tls_handshake_is_named_as_such() -> None:
+    import socket
+
+    silent = socket.socket()  # accepts the TCP connection, never answers the TLS ClientHello
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    url = f"https://127.0.0.1:{silent.getsockname()[1]}"
+    client = PlatformClient(url, "kw_x_y", attempts=2, max_wait=0.01, timeout=httpx.Timeout(5.0, connect=0.3))
+    try:
+        with pytest.raises(AgentFatal) as err:
+            client.register({"eks": {"accountId": "1", "region": "us-east-1", "clusterName": "x"}})
+    finally:
+        silent.close()
+    message = str(err.value)
+    assert message.startswith(f"agent failed: registering cluster: the platform at {url} did not complete")
+    assert "within 0.3s (TCP or TLS handshake timeout)" in message and "check API_URL" in message
+    assert "\n" not in message and "kw_x_y" not in message

@@ -57,16 +57,15 @@ class PlatformClient:
         max_wait: float = 60.0,
         give_up_after: float = 300.0,
         attempts: int | None = None,
+        timeout: httpx.Timeout | None = None,
     ) -> None:
         if not api_key:
             raise AgentFatal("agent failed: no API key: set API_KEY (kubewise admin create-api-key)")
         self._url = api_url.rstrip("/")
         self.give_up_after = give_up_after if attempts is None else attempts * max_wait
+        self._timeout = timeout or httpx.Timeout(30.0, connect=10.0)
         self._http = httpx.Client(
-            base_url=self._url,
-            headers={"X-API-Key": api_key},
-            timeout=httpx.Timeout(30.0, connect=10.0),
-            transport=transport,
+            base_url=self._url, headers={"X-API-Key": api_key}, timeout=self._timeout, transport=transport
         )
         stop = stop_after_delay(give_up_after) if attempts is None else stop_after_attempt(attempts)
         self._retrying = Retrying(
@@ -87,14 +86,18 @@ class PlatformClient:
             headers["Content-Encoding"] = "gzip"
         try:
             response = self._http.request(method, path, content=content, headers=headers)
-        except httpx.TimeoutException as exc:
+        except httpx.ConnectTimeout:  # httpx counts the TLS handshake as part of connecting
             raise _Retryable(
-                f"{what}: the platform at {self._url} timed out ({type(exc).__name__})"
+                f"{what}: the platform at {self._url} did not complete the connection within "
+                f"{self._timeout.connect:g}s (TCP or TLS handshake timeout)"
+            ) from None
+        except httpx.TimeoutException:
+            raise _Retryable(
+                f"{what}: the platform at {self._url} did not answer within {self._timeout.read:g}s"
             ) from None
         except httpx.TransportError as exc:
-            raise _Retryable(
-                f"{what}: cannot reach the platform at {self._url} ({type(exc).__name__})"
-            ) from None
+            detail = " ".join(str(exc).split())[:200] or type(exc).__name__
+            raise _Retryable(f"{what}: cannot reach the platform at {self._url} ({detail})") from None
         if response.status_code >= 500:
             raise _Retryable(f"{what}: the platform answered {response.status_code}")
         return self._answer(response, what)
