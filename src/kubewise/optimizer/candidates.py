@@ -74,6 +74,7 @@ class CandidateSet:
     per_node: IntMatrix  # classes x candidates: most pods of the class an empty node holds (0 = no fit)
     zones: tuple[str, ...]
     one_per_node: npt.NDArray[np.bool_]  # classes: required anti-affinity on the hostname against itself
+    largest_allowed: Candidate | None = None  # before dropping those no pod fits: to explain why
 
     @property
     def fits(self) -> npt.NDArray[np.bool_]:
@@ -267,9 +268,22 @@ def build_candidates(
     for new_index, c in enumerate(cands):
         c.index = new_index
     keep = np.nonzero(runs)[0]
+    largest = max(candidates, key=_size_order, default=None)
     return CandidateSet(
-        cands, names, room[kept], demand, zone_ok[:, keep, :], per_node[:, keep], tuple(zones), one_per_node
+        cands,
+        names,
+        room[kept],
+        demand,
+        zone_ok[:, keep, :],
+        per_node[:, keep],
+        tuple(zones),
+        one_per_node,
+        largest,
     )
+
+
+def _size_order(c: Candidate) -> tuple[int, int, int, int]:
+    return (c.itype.memory_mib, c.itype.vcpu, c.itype.gpu, -c.index)
 
 
 def share_matrix(cs: CandidateSet) -> npt.NDArray[np.float64]:

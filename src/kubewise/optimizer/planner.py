@@ -22,7 +22,7 @@ import numpy.typing as npt
 
 from kubewise.catalog.types import RegionCatalog
 from kubewise.model import Pod, Snapshot
-from kubewise.optimizer.candidates import Candidate, CandidateSet, build_candidates
+from kubewise.optimizer.candidates import CandidateSet, build_candidates
 from kubewise.optimizer.consolidate import empty_weakest, retype
 from kubewise.optimizer.demand import demand_rows
 from kubewise.optimizer.lower_bound import solve_lower_bound
@@ -43,11 +43,12 @@ __all__ = ["plan_snapshot"]
 _EMPTY_TRIES = 200  # nodes the consolidation tries to empty, least worth per price first
 
 
-def _why_unplaceable(pod: Pod, cs: CandidateSet, all_candidates: Sequence[Candidate]) -> str:
-    """Explain with the largest allowed node of each template, what stops the pod there."""
-    if not all_candidates:
+def _why_unplaceable(pod: Pod, cs: CandidateSet) -> str:
+    """Explain with the largest allowed node what stops the pod there."""
+    by_size = lambda c: (c.itype.gpu, c.itype.memory_mib, c.itype.vcpu, -c.index)  # noqa: E731
+    largest = max(cs.candidates, key=by_size) if cs.candidates else cs.largest_allowed
+    if largest is None:
         return "no instance type in the catalog matches the plan's constraints"
-    largest = max(all_candidates, key=lambda c: (c.itype.gpu, c.itype.memory_mib, c.itype.vcpu, -c.index))
     node = largest.node("new-node", cs.zones[0] if cs.zones else "")
     reason = static_fit(pod, node)
     if reason is None:
@@ -63,7 +64,7 @@ def _placeable_classes(workload: Workload, cs: CandidateSet) -> tuple[list[int],
         if len(cs.candidates) and fits[cls.index].any():
             placeable.append(cls.index)
         else:
-            reason = _why_unplaceable(cls.example, cs, cs.candidates)
+            reason = _why_unplaceable(cls.example, cs)
             unplaceable += [UnschedulablePod(p, reason) for p in cls.pods]
     return placeable, unplaceable
 

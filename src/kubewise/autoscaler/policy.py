@@ -1,0 +1,30 @@
+"""The policies the autoscaler reads, as plain values (the platform's policy document maps onto it).
+
+Field names follow the platform's policies (`unschedulablePods`, `nodeDownscaler.emptyNodes`,
+`clusterLimits.cpu`, `spotInstances`); everything is off by default, as there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["AutoscalerPolicy"]
+
+
+@dataclass(frozen=True, slots=True)
+class AutoscalerPolicy:
+    enabled: bool = False
+    unschedulable_pods: bool = False  # add nodes for pending pods
+    node_downscaler: bool = False
+    empty_nodes: bool = False  # remove nodes that hold only DaemonSet pods
+    empty_delay_seconds: float = 300.0
+    cluster_limits: bool = False
+    min_cores: int = 1
+    max_cores: int = 20
+    spot: bool = False  # new nodes may be spot
+
+    def __post_init__(self) -> None:
+        if self.min_cores > self.max_cores:
+            raise ValueError(f"min_cores ({self.min_cores}) must not exceed max_cores ({self.max_cores})")
+        if self.empty_delay_seconds < 0:
+            raise ValueError("empty_delay_seconds must be >= 0")

@@ -1,0 +1,159 @@
+"""Scale-up: pending pods that no existing node takes get the cheapest nodes that run them.
+
+Called by `autoscaler.cycle`. First the pending pods are offered to the existing nodes, as the
+kube-scheduler would (`scheduling.ClusterState.can_place`): those that fit need no new node, only time.
+The rest are planned by `optimizer.plan_snapshot` on the existing nodes' templates, zones and
+architectures (DaemonSet pods ride along on every new node). The planned nodes are then checked with
+the existing pods (zone spread and anti-affinity span old and new nodes): a pod that would break a rule
+there gets no node. Under `clusterLimits`, nodes are kept while the cluster's vCPUs stay within
+`maxCores`, the nodes carrying the most pending pods per vCPU first; the pods of the others are
+reported with the limit as their reason, as are pods no allowed type can run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from kubewise.autoscaler.actions import AddNodes, Unplaceable
+from kubewise.autoscaler.policy import AutoscalerPolicy
+from kubewise.catalog.types import RegionCatalog
+from kubewise.model import CAPACITY_ON_DEMAND, CAPACITY_SPOT, CPU, Node, Pod, Snapshot
+from kubewise.optimizer import Constraints, PlannedNode, plan_snapshot, planned_node_object
+from kubewise.scheduling import ClusterState
+
+__all__ = ["ScaleUp", "cluster_state", "pending_pods", "scale_up"]
+
+
+@dataclass(frozen=True, slots=True)
+class ScaleUp:
+    actions: tuple[AddNodes, ...]
+    unplaceable: tuple[Unplaceable, ...]
+    fits_existing: tuple[str, ...]  # pending pods an existing node has room for: no node needed
+    new_nodes: tuple[Node, ...] = ()  # the nodes the actions create, as the scheduler will see them
+    placement: tuple[tuple[str, str], ...] = ()  # (pod, node) for every pending pod given a place
+
+
+def pending_pods(snapshot: Snapshot) -> list[Pod]:
+    """Pods waiting for a node (DaemonSet and static pods aside: nodes bring their own)."""
+    return [p for p in snapshot.active_pods if not p.node_name and not p.is_daemonset and not p.is_mirror]
+
+
+def cluster_state(snapshot: Snapshot) -> ClusterState:
+    """The existing nodes with the pods bound to them."""
+    state = ClusterState(snapshot.nodes, snapshot.namespace_labels)
+    for pod in snapshot.active_pods:
+        if pod.node_name and pod.node_name in state:
+            state.place(pod, pod.node_name)
+    return state
+
+
+def _size(pod: Pod) -> tuple[int, int, str]:
+    return (-pod.requests.get(CPU, 0), -pod.requests.get("memory", 0), pod.key)
+
+
+def _onto_existing(state: ClusterState, pending: Sequence[Pod]) -> tuple[list[tuple[Pod, str]], list[Pod]]:
+    placed, waiting = [], []
+    names = [n.name for n in state.nodes]
+    for pod in sorted(pending, key=_size):
+        target = next((n for n in names if state.can_place(pod, n) is None), None)
+        if target is None:
+            waiting.append(pod)
+        else:
+            state.place(pod, target)
+            placed.append((pod, target))
+    return placed, waiting
+
+
+def _cores(snapshot: Snapshot) -> int:
+    return sum(-(-n.capacity.get(CPU, 0) // 1000) for n in snapshot.nodes)
+
+
+def _checked(
+    state: ClusterState, plan_nodes: Sequence[PlannedNode]
+) -> list[tuple[PlannedNode, Node, list[Pod]]]:
+    """Each planned node with the pods that may go there next to the existing pods. All new nodes
+    exist before any of their pods is placed (they are created together), so that a zone only a new
+    node brings counts for every pod's topology spread from the first placement on."""
+    nodes = [planned_node_object(p, f"kubewise-new-{i:05d}") for i, p in enumerate(plan_nodes)]
+    for node in nodes:
+        state.add_node(node)
+    out = []
+    for planned, node in zip(plan_nodes, nodes, strict=True):
+        ok = []
+        for pod in sorted(planned.pods, key=_size):
+            if state.can_place(pod, node.name) is None:
+                state.place(pod, node.name)
+                ok.append(pod)
+        out.append((planned, node, ok))
+    return out
+
+
+def scale_up(
+    snapshot: Snapshot, catalog: RegionCatalog, constraints: Constraints, policy: AutoscalerPolicy
+) -> ScaleUp:
+    pending = pending_pods(snapshot)
+    if not pending:
+        return ScaleUp((), (), ())
+    state = cluster_state(snapshot)
+    on_existing, waiting = _onto_existing(state, pending)
+    existing = tuple(p.key for p, _ in on_existing)
+    placement = [(p.key, n) for p, n in on_existing]
+    if not waiting:
+        return ScaleUp((), (), existing, (), tuple(placement))
+    capacity = (CAPACITY_SPOT,) if policy.spot else (CAPACITY_ON_DEMAND,)
+    daemonsets = tuple(p for p in snapshot.active_pods if p.is_daemonset)
+    planning = Snapshot(snapshot.nodes, tuple(waiting) + daemonsets, snapshot.pdbs, snapshot.namespace_labels)
+    plan = plan_snapshot(planning, catalog, dataclasses.replace(constraints, capacity_types=capacity))
+    unplaceable = [Unplaceable(u.pod.key, u.reason) for u in plan.unschedulable]
+    planned = list(plan.nodes)
+    if policy.cluster_limits:  # before the check: pods of dropped nodes must not shape the others
+        planned, over = _within_limit(planned, policy.max_cores - _cores(snapshot))
+        reason = f"clusterLimits.cpu.maxCores={policy.max_cores} reached ({_cores(snapshot)} cores now)"
+        unplaceable += [Unplaceable(p.key, reason) for p in over]
+    checked = [(p, n, pods) for p, n, pods in _checked(state, planned) if pods]
+    placed = {p.key for _, _, pods in checked for p in pods}
+    for pod in (p for n in planned for p in n.pods if p.key not in placed):
+        unplaceable.append(
+            Unplaceable(pod.key, "a new node would break a scheduling rule with the existing pods")
+        )
+    placement += [(p.key, node.name) for _, node, pods in checked for p in pods]
+    return ScaleUp(
+        _grouped([(p, pods) for p, _, pods in checked]),
+        tuple(sorted(unplaceable, key=lambda u: u.pod)),
+        existing,
+        tuple(node for _, node, _ in checked),
+        tuple(sorted(placement)),
+    )
+
+
+def _within_limit(nodes: list[PlannedNode], cores_left: int) -> tuple[list[PlannedNode], list[Pod]]:
+    """Nodes kept while the vCPUs allow, the most pods per vCPU first; and the pods of the others."""
+    order = sorted(nodes, key=lambda n: (-len(n.pods) / n.instance_type.vcpu, n.hourly_price, n.name))
+    kept, over = [], []
+    for node in order:
+        if node.instance_type.vcpu <= cores_left:
+            kept.append(node)
+            cores_left -= node.instance_type.vcpu
+        else:
+            over += node.pods
+    return kept, over
+
+
+def _grouped(nodes: list[tuple[PlannedNode, list[Pod]]]) -> tuple[AddNodes, ...]:
+    groups: dict[tuple[str, str, str, str], list[tuple[PlannedNode, list[Pod]]]] = {}
+    for node, pods in nodes:
+        key = (node.instance_type.name, node.capacity_type, node.zone, node.template.name)
+        groups.setdefault(key, []).append((node, pods))
+    out = []
+    for (name, capacity, zone, template), members in sorted(groups.items()):
+        itype = members[0][0].instance_type
+        keys = tuple(sorted(p.key for _, ps in members for p in ps))
+        price = members[0][0].hourly_price
+        reason = (
+            f"{len(keys)} pending pod(s) fit no existing node; {itype.name} ({capacity}, {zone}, "
+            f"${price:.4f}/h each, {len(members)} node(s)) is the cheapest way found to run them"
+        )
+        out.append(AddNodes(name, capacity, zone, template, len(members), itype.vcpu, price, keys, reason))
+    return tuple(out)
