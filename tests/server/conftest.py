@@ -72,6 +72,7 @@ def platform(database_url: str) -> Iterator[Platform]:
         not_responding_after_seconds=300,
         disconnected_after_seconds=3600,
         max_body_bytes=4 * 1024 * 1024,
+        autoscaler_interval_seconds=0,  # tests run cycles themselves (`app.state.autoscaler.run_once()`)
     )
     app = create_app(settings, clock)
     with TestClient(app) as client:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from kubewise import __version__
+from kubewise.server.autoscaler_loop import AutoscalerLoop
 from kubewise.server.context import Clock, Platform
 from kubewise.server.db.engine import DatabaseError, make_engine, make_sessions, safe_url
 from kubewise.server.db.migrate import upgrade
@@ -39,12 +42,24 @@ def open_database(url: str, *, migrate: bool = True) -> sessionmaker[Session]:
 
 def create_app(settings: ServerSettings, clock: Clock = utc_now, *, migrate: bool = True) -> FastAPI:
     sessions = open_database(settings.database_url, migrate=migrate)
+    loop = AutoscalerLoop(sessions, clock, settings.autoscaler_interval_seconds)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        loop.start()  # background work lives as long as the server does
+        try:
+            yield
+        finally:
+            loop.stop()
+
     app = FastAPI(
         title="kubewise",
         version=__version__,
         description="Self-hosted Kubernetes cost optimization: clusters, agent ingest, policies, savings.",
+        lifespan=lifespan,
     )
     app.state.platform = Platform(settings, sessions, clock)
+    app.state.autoscaler = loop
     app.state.metrics = Metrics()
     install_error_handlers(app)
     install_observability(app, app.state.metrics)

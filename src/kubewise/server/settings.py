@@ -25,3 +25,5 @@ class ServerSettings(BaseSettings):
     disconnected_after_seconds: int = Field(default=3600, ge=1)
     max_body_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)  # also the limit after gunzip
     log_level: str = "INFO"
+    # how often the autoscaler runs a cycle for each cluster whose policies enable automation (0: never)
+    autoscaler_interval_seconds: float = Field(default=60.0, ge=0)

@@ -10,7 +10,9 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from kubewise.server.db.tables import (
+    ActionRow,
     ApiKeyRow,
+    AutoscalerStateRow,
     ClusterObjectRow,
     ClusterRow,
     OrganizationRow,
@@ -20,10 +22,14 @@ from kubewise.server.db.tables import (
 
 __all__ = [
     "ObjectKey",
+    "actions",
     "add",
+    "automated_clusters",
+    "autoscaler_state",
     "clear_staged",
     "cluster",
     "cluster_by_identity",
+    "cluster_for_cycle",
     "clusters",
     "commit_staged",
     "count_objects",
@@ -31,6 +37,7 @@ __all__ = [
     "key_by_key_id",
     "objects",
     "org_by_name",
+    "pending_actions",
     "policy",
     "replace_objects",
     "stage_objects",
@@ -164,3 +171,37 @@ def count_objects(session: Session, cluster_id: str) -> int:
 
 def policy(session: Session, cluster_id: str) -> PolicyRow | None:
     return session.get(PolicyRow, cluster_id)
+
+
+def actions(session: Session, cluster_id: str, limit: int) -> Sequence[ActionRow]:
+    query = (
+        select(ActionRow)
+        .where(ActionRow.cluster_id == cluster_id)
+        .order_by(ActionRow.created_at.desc(), ActionRow.id)
+        .limit(limit)
+    )
+    return session.scalars(query).all()
+
+
+def pending_actions(session: Session, cluster_id: str) -> Sequence[ActionRow]:
+    query = select(ActionRow).where(ActionRow.cluster_id == cluster_id, ActionRow.status == "pending")
+    return session.scalars(query).all()
+
+
+def autoscaler_state(session: Session, cluster_id: str, *, lock: bool = False) -> AutoscalerStateRow | None:
+    query = select(AutoscalerStateRow).where(AutoscalerStateRow.cluster_id == cluster_id)
+    if lock:
+        query = query.with_for_update()
+    return session.scalars(query).first()
+
+
+def automated_clusters(session: Session) -> list[str]:
+    """Clusters whose stored policies enable automation (the JSON is read here: portable over backends)."""
+    rows = session.execute(select(PolicyRow.cluster_id, PolicyRow.body)).all()
+    return sorted(cluster_id for cluster_id, body in rows if isinstance(body, dict) and body.get("enabled"))
+
+
+def cluster_for_cycle(session: Session, cluster_id: str) -> ClusterRow | None:
+    """The cluster, locked for one autoscaler cycle; None when another replica holds it (PostgreSQL)."""
+    query = select(ClusterRow).where(ClusterRow.id == cluster_id).with_for_update(skip_locked=True)
+    return session.scalars(query).first()

@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 __all__ = [
+    "ActionRow",
     "ApiKeyRow",
+    "AutoscalerStateRow",
     "Base",
     "ClusterObjectRow",
     "ClusterRow",
@@ -114,3 +116,32 @@ class PolicyRow(Base):
     cluster_id: Mapped[str] = mapped_column(ForeignKey("clusters.id", ondelete="CASCADE"), primary_key=True)
     body: Mapped[dict[str, Any]]
     updated_at: Mapped[dt.datetime]
+
+
+class ActionRow(Base):
+    """What the autoscaler decided for a cluster, with its reason: the audit trail, and the queue the
+    cluster controller will take its work from (`status`)."""
+
+    __tablename__ = "autoscaler_actions"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    cluster_id: Mapped[str] = mapped_column(ForeignKey("clusters.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime]
+    kind: Mapped[str] = mapped_column(String(32))  # add-nodes | cordon-node | delete-node
+    status: Mapped[str] = mapped_column(String(16))  # pending (the controller acknowledges later)
+    node: Mapped[str | None] = mapped_column(String(253))
+    instance_type: Mapped[str | None] = mapped_column(String(100))
+    capacity_type: Mapped[str | None] = mapped_column(String(16))
+    zone: Mapped[str | None] = mapped_column(String(100))
+    count: Mapped[int | None] = mapped_column(Integer)
+    hourly_price: Mapped[float | None] = mapped_column(Float)
+    pods: Mapped[list[str] | None] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class AutoscalerStateRow(Base):
+    """What the autoscaler remembers of a cluster between cycles."""
+
+    __tablename__ = "autoscaler_state"
+    cluster_id: Mapped[str] = mapped_column(ForeignKey("clusters.id", ondelete="CASCADE"), primary_key=True)
+    last_run_at: Mapped[dt.datetime]
+    empty_since: Mapped[dict[str, Any]]  # node -> unix seconds it was first seen empty

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from kubewise.server.context import Ctx
 from kubewise.server.policies import Policies
 from kubewise.server.schemas import ClusterList, ClusterRegistration, ClusterView
-from kubewise.server.services import clusters, policies, savings
+from kubewise.server.services import autoscaling, clusters, policies, savings
 
 __all__ = ["router"]
 
@@ -103,3 +103,19 @@ def get_policies(cluster_id: str, ctx: Ctx) -> Policies:
 def put_policies(cluster_id: str, body: Policies, ctx: Ctx) -> Policies:
     with ctx.tx() as session:
         return policies.put_policies(session, ctx.caller, cluster_id, body, ctx.now)
+
+
+@router.get("/clusters/{cluster_id}/actions")
+def list_actions(
+    cluster_id: str, ctx: Ctx, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+) -> dict[str, Any]:
+    """The autoscaler's actions for the cluster, newest first, each with its reason (the audit trail)."""
+    with ctx.tx() as session:
+        return autoscaling.list_actions(session, ctx.caller, cluster_id, limit)
+
+
+@router.post("/clusters/{cluster_id}/autoscaler/run")
+def run_autoscaler(cluster_id: str, ctx: Ctx) -> dict[str, Any]:
+    """One autoscaler cycle now: the new actions (stored), pods it will not add nodes for and why."""
+    with ctx.tx() as session:
+        return autoscaling.run_cycle(session, ctx.caller, cluster_id, ctx.now)

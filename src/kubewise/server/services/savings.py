@@ -18,10 +18,10 @@ from kubewise.server.services.errors import Conflict
 from kubewise.server.services.identity import Caller, cluster_of
 from kubewise.server.services.ingest import MODELLED_KINDS
 
-__all__ = ["cluster_cost", "cluster_savings"]
+__all__ = ["cluster_catalog", "cluster_cost", "cluster_savings", "stored_snapshot"]
 
 
-def _snapshot(session: Session, row: ClusterRow) -> Snapshot:
+def stored_snapshot(session: Session, row: ClusterRow) -> Snapshot:
     if row.snapshot_at is None:
         raise Conflict("the agent has not sent a snapshot of this cluster yet")
     try:
@@ -30,7 +30,7 @@ def _snapshot(session: Session, row: ClusterRow) -> Snapshot:
         raise Conflict(f"the stored snapshot cannot be read: {exc}") from None
 
 
-def _catalog(row: ClusterRow) -> Any:
+def cluster_catalog(row: ClusterRow) -> Any:
     cloud, region = cluster_region(row)
     try:
         return load_region(cloud, region)
@@ -41,7 +41,7 @@ def _catalog(row: ClusterRow) -> Any:
 def cluster_savings(session: Session, caller: Caller, cluster_id: str) -> dict[str, Any]:
     caller.require_user()
     row = cluster_of(session, caller, cluster_id)
-    snapshot, catalog = _snapshot(session, row), _catalog(row)
+    snapshot, catalog = stored_snapshot(session, row), cluster_catalog(row)
     report = savings_report(snapshot, catalog, Constraints()).to_dict()
     return {"clusterId": row.id, **report, "warnings": _warnings(row)}
 
@@ -50,7 +50,7 @@ def cluster_cost(session: Session, caller: Caller, cluster_id: str) -> dict[str,
     """The nodes the cluster runs now and what each costs (no planning: fast)."""
     caller.require_user()
     row = cluster_of(session, caller, cluster_id)
-    snapshot, catalog = _snapshot(session, row), _catalog(row)
+    snapshot, catalog = stored_snapshot(session, row), cluster_catalog(row)
     nodes: list[dict[str, Any]] = []
     for node in sorted(snapshot.nodes, key=lambda n: n.name):
         price = price_node(node, catalog)

@@ -1,0 +1,164 @@
+"""The autoscaler on the platform: cycles on demand and from the loop, actions stored with reasons."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conftest import Platform
+
+AGENT = "/v1/agent/clusters"
+ON = {
+    "enabled": True,
+    "unschedulablePods": {"enabled": True},
+    "nodeDownscaler": {"enabled": True, "emptyNodes": {"enabled": True, "delaySeconds": 300}},
+}
+
+
+def _node(name: str) -> dict[str, Any]:
+    return {
+        "kind": "Node",
+        "apiVersion": "v1",
+        "metadata": {
+            "name": name,
+            "labels": {
+                "node.kubernetes.io/instance-type": "m5.large",
+                "topology.kubernetes.io/region": "us-east-1",
+                "topology.kubernetes.io/zone": "us-east-1a",
+                "kubernetes.io/arch": "amd64",
+                "kubernetes.io/os": "linux",
+                "kubernetes.io/hostname": name,
+            },
+        },
+        "spec": {"providerID": f"aws:///us-east-1a/i-{name}"},
+        "status": {
+            "allocatable": {"cpu": "1930m", "memory": "7Gi", "pods": "29"},
+            "capacity": {"cpu": "2", "memory": "8Gi", "pods": "29"},
+        },
+    }
+
+
+def _pod(name: str, cpu: str, node: str | None = None, owner: str = "ReplicaSet") -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "containers": [{"name": "c", "resources": {"requests": {"cpu": cpu, "memory": "1Gi"}}}]
+    }
+    if node:
+        spec["nodeName"] = node
+    return {
+        "kind": "Pod",
+        "apiVersion": "v1",
+        "metadata": {
+            "name": name,
+            "namespace": "default",
+            "ownerReferences": [
+                {"kind": owner, "name": f"{name}-owner", "controller": True, "apiVersion": "v1", "uid": "u"}
+            ],
+        },
+        "spec": spec,
+        "status": {"phase": "Running" if node else "Pending"},
+    }
+
+
+def _setup(
+    platform: Platform, acme: dict[str, str], cluster_id: str, items: list[dict[str, Any]], policies: Any
+) -> None:
+    r = platform.client.post(
+        f"{AGENT}/{cluster_id}/snapshot", json={"sequence": 1, "items": items}, headers=acme
+    )
+    assert r.status_code == 200, r.text
+    r = platform.client.put(f"/v1/kubernetes/clusters/{cluster_id}/policies", json=policies, headers=acme)
+    assert r.status_code == 200, r.text
+
+
+def _run(platform: Platform, acme: dict[str, str], cluster_id: str) -> Any:
+    r = platform.client.post(f"/v1/kubernetes/clusters/{cluster_id}/autoscaler/run", headers=acme)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_pending_pods_become_an_add_nodes_action_with_its_reason_once(
+    platform: Platform, acme: dict[str, str], cluster_id: str
+) -> None:
+    items = [_node("n1"), _pod("busy", "1800m", "n1")] + [_pod(f"web-{i}", "1500m") for i in range(3)]
+    _setup(platform, acme, cluster_id, items, ON)
+    first = _run(platform, acme, cluster_id)
+    assert first["enabled"] is True and first["unplaceable"] == []
+    adds = [a for a in first["actions"] if a["kind"] == "add-nodes"]
+    assert adds and sorted(p for a in adds for p in a["pods"]) == [
+        "default/web-0",
+        "default/web-1",
+        "default/web-2",
+    ]
+    assert all(a["status"] == "pending" and "cheapest" in a["reason"] and a["hourlyPrice"] > 0 for a in adds)
+    assert _run(platform, acme, cluster_id)["actions"] == []  # the same pods ask again: not stored twice
+    listed = platform.client.get(f"/v1/kubernetes/clusters/{cluster_id}/actions", headers=acme).json()[
+        "items"
+    ]
+    assert sorted(a["id"] for a in listed) == sorted(a["id"] for a in first["actions"])
+    assert all(a["reason"] for a in listed)
+
+
+def test_empty_nodes_go_after_the_delay(platform: Platform, acme: dict[str, str], cluster_id: str) -> None:
+    items = [
+        _node("n1"),
+        _node("n2"),
+        _pod("web", "500m", "n1"),
+        _pod("agent", "100m", "n2", owner="DaemonSet"),
+    ]
+    _setup(platform, acme, cluster_id, items, ON)
+    assert _run(platform, acme, cluster_id)["actions"] == []
+    platform.clock.advance(301)
+    later = _run(platform, acme, cluster_id)
+    assert [(a["kind"], a["node"]) for a in later["actions"]] == [
+        ("cordon-node", "n2"),
+        ("delete-node", "n2"),
+    ]
+    assert "only DaemonSet pods for 301s" in later["actions"][1]["reason"]
+
+
+def test_nothing_happens_while_automation_is_off_and_scopes_hold(
+    platform: Platform, acme: dict[str, str], cluster_id: str
+) -> None:
+    items = [_node("n1"), _pod("busy", "1800m", "n1"), _pod("web", "1500m")]
+    _setup(platform, acme, cluster_id, items, {"enabled": False, "unschedulablePods": {"enabled": True}})
+    off = _run(platform, acme, cluster_id)
+    assert off["enabled"] is False and off["actions"] == []
+    read = platform.new_key("acme", "read")
+    assert (
+        platform.client.post(f"/v1/kubernetes/clusters/{cluster_id}/autoscaler/run", headers=read).status_code
+        == 403
+    )
+    assert (
+        platform.client.get(f"/v1/kubernetes/clusters/{cluster_id}/actions", headers=read).status_code == 200
+    )
+    other = platform.new_org("globex")
+    assert (
+        platform.client.get(f"/v1/kubernetes/clusters/{cluster_id}/actions", headers=other).status_code == 404
+    )
+
+
+def test_the_loop_runs_automated_clusters_only(
+    platform: Platform, acme: dict[str, str], cluster_id: str
+) -> None:
+    items = [_node("n1"), _pod("busy", "1800m", "n1"), _pod("web", "1500m")]
+    _setup(platform, acme, cluster_id, items, ON)
+    waiting = platform.client.post(
+        "/v1/kubernetes/external-clusters",
+        json={
+            "name": "idle",
+            "eks": {"accountId": "111122223333", "region": "us-east-1", "clusterName": "idle"},
+        },
+        headers=acme,
+    ).json()["id"]
+    platform.client.put(
+        f"/v1/kubernetes/clusters/{waiting}/policies", json=ON, headers=acme
+    )  # no snapshot yet
+    loop = platform.client.app.state.autoscaler  # type: ignore[attr-defined]
+    assert loop.run_once() >= 1
+    actions = platform.client.get(f"/v1/kubernetes/clusters/{cluster_id}/actions", headers=acme).json()[
+        "items"
+    ]
+    assert any(a["kind"] == "add-nodes" for a in actions)
+    assert (
+        platform.client.get(f"/v1/kubernetes/clusters/{waiting}/actions", headers=acme).json()["items"] == []
+    )
+    assert loop.run_once() == 0  # nothing new to ask for
