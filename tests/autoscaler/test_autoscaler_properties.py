@@ -3,22 +3,26 @@
 - every pending pod is accounted for once: room on an existing node, a place on a new node, or a reason;
 - the placement it implies passes `scheduling.verify_placement` (existing and new nodes together);
 - new nodes stay inside the node template constraints and, under cluster limits, within maxCores;
-- the downscaler never removes a node that runs anything but DaemonSet or static pods.
+- the downscaler never removes a node that runs anything but DaemonSet or static pods;
+- the evictor spends no PodDisruptionBudget beyond what it allows, moves nothing that must stay, and
+  what it drains fits on the nodes that stay.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from builders import daemonset_pod, hostname_anti_affinity, node, pod, small_catalog, zone_spread
-from kubewise.autoscaler import AutoscalerPolicy, DeleteNode, empty_nodes, scale_up
+from kubewise.autoscaler import AutoscalerPolicy, DeleteNode, DrainNode, consolidate, empty_nodes, scale_up
 from kubewise.autoscaler.downscaler import is_empty
-from kubewise.model import Pod, Snapshot
+from kubewise.autoscaler.evictor import disruptions_left
+from kubewise.model import LabelSelector, Pod, PodDisruptionBudget, Snapshot
 from kubewise.optimizer import Constraints
-from kubewise.scheduling import verify_placement
+from kubewise.scheduling import ClusterState, verify_placement
 
 ZONES = ("us-east-1a", "us-east-1b")
 
@@ -131,3 +135,57 @@ def test_downscaler_never_removes_a_node_with_workload_pods(
         assert empty[action.node] and action.node not in busy
         if isinstance(action, DeleteNode):
             assert now + 1000 - result.empty_since[action.node] >= 100
+
+
+@st.composite
+def running_clusters(draw: st.DrawFn) -> Snapshot:
+    nodes = [node(f"n{i}", "m.xlarge", 4000, 16, zone=ZONES[i % 2]) for i in range(draw(st.integers(2, 5)))]
+    pods: list[Pod] = []
+    for app in range(draw(st.integers(1, 4))):
+        owner = draw(st.sampled_from(["web", "bare"]))
+        for r in range(draw(st.integers(1, 4))):
+            at = draw(st.sampled_from(nodes)).name
+            fields: dict[str, object] = {"node_name": at, "phase": "Running"}
+            fields["has_local_storage"] = draw(st.booleans()) and r == 0
+            if owner == "bare":
+                fields |= {"owner_kind": "", "owner_name": "", "labels": {"app": f"a{app}"}}
+            pods.append(pod(f"a{app}-{r}", draw(st.integers(100, 2500)), 1.0, app=f"a{app}", **fields))
+    pdbs = tuple(
+        PodDisruptionBudget("default", f"a{app}", LabelSelector((("app", f"a{app}"),)), min_available=m)
+        for app, m in draw(st.dictionaries(st.integers(0, 3), st.integers(0, 3))).items()
+    )
+    return Snapshot(tuple(nodes), tuple(pods), pdbs)
+
+
+@settings(max_examples=80, deadline=None)
+@given(running_clusters(), st.booleans(), st.integers(1, 3))
+def test_the_evictor_never_breaks_a_pdb_or_moves_what_must_stay(
+    snap: Snapshot, aggressive: bool, per_cycle: int
+) -> None:
+    policy = AutoscalerPolicy(
+        enabled=True, evictor=True, aggressive_mode=aggressive, evictor_nodes_per_cycle=per_cycle
+    )
+    result = consolidate(snap, small_catalog(), policy)
+    drained = [k for a in result.actions if isinstance(a, DrainNode) for k in a.pods]
+    assert len({a.node for a in result.actions if isinstance(a, DeleteNode)}) <= per_cycle
+    by_key = {p.key: p for p in snap.pods}
+    for pdb in snap.pdbs:
+        assert sum(1 for k in drained if pdb.covers(by_key[k])) <= disruptions_left(pdb, snap.pods)
+    if not aggressive:
+        replicas = Counter((p.owner_kind, p.owner_name) for p in snap.pods)
+        for key in drained:
+            p = by_key[key]
+            assert p.owner_kind and not p.has_local_storage and replicas[(p.owner_kind, p.owner_name)] > 1
+    # what the drained nodes ran fits on the nodes that stay (checked here independently, first fit)
+    gone = {a.node for a in result.actions if isinstance(a, DeleteNode)}
+    assert all(by_key[k].node_name in gone for k in drained)
+    stay = [n for n in snap.nodes if n.name not in gone]
+    assignment: dict[str, list[Pod]] = {n.name: [p for p in snap.pods if p.node_name == n.name] for n in stay}
+    state = ClusterState(stay)
+    for name, placed in assignment.items():
+        for p in placed:
+            state.place(p, name)
+    for key in sorted(drained, key=lambda k: (-by_key[k].requests["cpu"], k)):
+        target = next((n.name for n in stay if state.can_place(by_key[key], n.name) is None), None)
+        assert target is not None
+        state.place(by_key[key], target)

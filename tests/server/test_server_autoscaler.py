@@ -162,3 +162,40 @@ def test_the_loop_runs_automated_clusters_only(
         platform.client.get(f"/v1/kubernetes/clusters/{waiting}/actions", headers=acme).json()["items"] == []
     )
     assert loop.run_once() == 0  # nothing new to ask for
+
+
+def test_the_evictor_drains_a_node_whose_pods_fit_elsewhere(
+    platform: Platform, acme: dict[str, str], cluster_id: str
+) -> None:
+    items = [_node("n1"), _node("n2"), _pod("web-a", "300m", "n1"), _pod("web-b", "300m", "n2")]
+    for item in items[2:]:  # two replicas of one workload: neither is the only one
+        item["metadata"]["ownerReferences"][0]["name"] = "web-rs"
+        item["metadata"]["labels"] = {"app": "web"}
+    policies = {"enabled": True, "evictor": {"enabled": True, "cycleInterval": 600}}
+    _setup(platform, acme, cluster_id, items, policies)
+    first = _run(platform, acme, cluster_id)
+    kinds = [(a["kind"], a.get("node")) for a in first["actions"]]
+    assert kinds in (
+        [("cordon-node", "n1"), ("drain-node", "n1"), ("delete-node", "n1")],
+        [("cordon-node", "n2"), ("drain-node", "n2"), ("delete-node", "n2")],
+    )
+    drain = first["actions"][1]
+    assert len(drain["pods"]) == 1 and "fit on the other nodes" in drain["reason"]
+    ran_at = [_evictor_ran_at(platform, cluster_id)]
+    platform.clock.advance(60)
+    assert _run(platform, acme, cluster_id)["actions"] == []
+    ran_at.append(_evictor_ran_at(platform, cluster_id))
+    platform.clock.advance(600)
+    _run(platform, acme, cluster_id)
+    ran_at.append(_evictor_ran_at(platform, cluster_id))
+    assert ran_at[0] == ran_at[1] < ran_at[2]  # the evictor runs every cycleInterval, not every cycle
+
+
+def _evictor_ran_at(platform: Platform, cluster_id: str) -> Any:
+    from kubewise.server.db.engine import transaction
+    from kubewise.server.db.tables import AutoscalerStateRow
+
+    with transaction(platform.client.app.state.platform.sessions) as session:  # type: ignore[attr-defined]
+        state = session.get(AutoscalerStateRow, cluster_id)
+        assert state is not None and state.evictor_ran_at is not None
+        return state.evictor_ran_at

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Action", "AddNodes", "CordonNode", "DeleteNode", "Unplaceable"]
+__all__ = ["Action", "AddNodes", "CordonNode", "DeleteNode", "DrainNode", "Unplaceable"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,13 +31,23 @@ class CordonNode:
 
 
 @dataclass(frozen=True, slots=True)
+class DrainNode:
+    """Evict `pods` from `node` through the Eviction API (so PodDisruptionBudgets hold)."""
+
+    node: str
+    pods: tuple[str, ...]
+    reason: str
+    kind: str = "drain-node"
+
+
+@dataclass(frozen=True, slots=True)
 class DeleteNode:
     node: str
     reason: str
     kind: str = "delete-node"
 
 
-Action = AddNodes | CordonNode | DeleteNode
+Action = AddNodes | CordonNode | DrainNode | DeleteNode
 
 
 @dataclass(frozen=True, slots=True)

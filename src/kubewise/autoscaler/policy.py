@@ -22,6 +22,10 @@ class AutoscalerPolicy:
     min_cores: int = 1
     max_cores: int = 20
     spot: bool = False  # new nodes may be spot
+    evictor: bool = False  # consolidation: drain and remove nodes whose pods fit elsewhere
+    aggressive_mode: bool = False  # also move bare pods, pods with local storage, single replicas
+    evictor_interval_seconds: float = 300.0
+    evictor_nodes_per_cycle: int = 1  # nodes drained per evictor run: disruption comes in small steps
 
     def __post_init__(self) -> None:
         if self.min_cores > self.max_cores:

@@ -126,7 +126,7 @@ class ActionRow(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     cluster_id: Mapped[str] = mapped_column(ForeignKey("clusters.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[dt.datetime]
-    kind: Mapped[str] = mapped_column(String(32))  # add-nodes | cordon-node | delete-node
+    kind: Mapped[str] = mapped_column(String(32))  # add-nodes | cordon-node | drain-node | delete-node
     status: Mapped[str] = mapped_column(String(16))  # pending (the controller acknowledges later)
     node: Mapped[str | None] = mapped_column(String(253))
     instance_type: Mapped[str | None] = mapped_column(String(100))
@@ -145,3 +145,4 @@ class AutoscalerStateRow(Base):
     cluster_id: Mapped[str] = mapped_column(ForeignKey("clusters.id", ondelete="CASCADE"), primary_key=True)
     last_run_at: Mapped[dt.datetime]
     empty_since: Mapped[dict[str, Any]]  # node -> unix seconds it was first seen empty
+    evictor_ran_at: Mapped[dt.datetime | None]

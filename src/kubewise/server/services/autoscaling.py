@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from kubewise.autoscaler import Action, AddNodes, AutoscalerPolicy, plan_cycle
+from kubewise.autoscaler import Action, AddNodes, AutoscalerPolicy, DrainNode, plan_cycle
 from kubewise.optimizer import Constraints
 from kubewise.server.db import repositories as repo
 from kubewise.server.db.tables import ActionRow, AutoscalerStateRow, ClusterRow
@@ -39,6 +39,9 @@ def autoscaler_policy(p: Policies) -> AutoscalerPolicy:
         min_cores=p.cluster_limits.cpu.min_cores,
         max_cores=p.cluster_limits.cpu.max_cores,
         spot=p.spot_instances.enabled,
+        evictor=p.evictor.enabled,
+        aggressive_mode=p.evictor.aggressive_mode,
+        evictor_interval_seconds=float(p.evictor.cycle_interval),
     )
 
 
@@ -60,6 +63,8 @@ def _row(cluster_id: str, action: Action, now: dt.datetime) -> ActionRow:
         row.count, row.hourly_price, row.pods = action.count, action.hourly_price, list(action.pods)
     else:
         row.node = action.node
+        if isinstance(action, DrainNode):
+            row.pods = list(action.pods)
     return row
 
 
@@ -82,6 +87,8 @@ def view(row: ActionRow) -> dict[str, Any]:
         }
     else:
         out["node"] = row.node
+        if row.kind == "drain-node":
+            out["pods"] = row.pods or []
     return out
 
 
@@ -97,7 +104,9 @@ def run_cycle_for(session: Session, row: ClusterRow, now: dt.datetime) -> dict[s
         policy,
         now.timestamp(),
         {k: float(v) for k, v in (state.empty_since if state else {}).items()},
+        state.evictor_ran_at.timestamp() if state and state.evictor_ran_at else None,
     )
+    ran = dt.datetime.fromtimestamp(result.evictor_ran_at, dt.UTC) if result.evictor_ran_at else None
     seen = {
         _identity(a.kind, a.node, a.instance_type, a.zone, a.pods)
         for a in repo.pending_actions(session, row.id)
@@ -111,11 +120,11 @@ def run_cycle_for(session: Session, row: ClusterRow, now: dt.datetime) -> dict[s
             repo.add(session, new)
             stored_rows.append(new)
     if state is None:
-        repo.add(
-            session, AutoscalerStateRow(cluster_id=row.id, last_run_at=now, empty_since=result.empty_since)
-        )
+        fresh = AutoscalerStateRow(cluster_id=row.id, last_run_at=now, empty_since=result.empty_since)
+        fresh.evictor_ran_at = ran
+        repo.add(session, fresh)
     else:
-        state.last_run_at, state.empty_since = now, dict(result.empty_since)
+        state.last_run_at, state.empty_since, state.evictor_ran_at = now, dict(result.empty_since), ran
     return {
         "clusterId": row.id,
         "enabled": policy.enabled,

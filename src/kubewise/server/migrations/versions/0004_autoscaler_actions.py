@@ -41,6 +41,7 @@ def upgrade() -> None:
         sa.Column("cluster_id", sa.String(length=36), nullable=False),
         sa.Column("last_run_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("empty_since", sa.JSON(), nullable=False),
+        sa.Column("evictor_ran_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["cluster_id"], ["clusters.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("cluster_id"),
     )
