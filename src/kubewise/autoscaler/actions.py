@@ -20,6 +20,7 @@ class AddNodes:
     hourly_price: float  # per node, from the catalog
     pods: tuple[str, ...]
     reason: str
+    alternatives: tuple[str, ...] = ()  # other types that run the same pods (spot diversity), cheapest first
     kind: str = "add-nodes"
 
 

@@ -2,21 +2,25 @@
 
 Called by the platform's planning loop (and the simulator). Scale-up first, then the downscaler on
 the same state (a node that pending pods can use is never removed in the cycle that needs it), then,
-every `evictor_interval_seconds`, the evictor on what the downscaler leaves.
+every `evictor_interval_seconds`, the evictor on what the downscaler leaves. A node with an
+interruption notice (`autoscaler.spot`) is planned away first: its pods are scaled up for as if
+pending, and it is cordoned, drained and deleted.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from kubewise.autoscaler.actions import Action, Unplaceable
+from kubewise.autoscaler.actions import Action, CordonNode, DeleteNode, DrainNode, Unplaceable
 from kubewise.autoscaler.downscaler import empty_nodes
 from kubewise.autoscaler.evictor import consolidate
 from kubewise.autoscaler.policy import AutoscalerPolicy
 from kubewise.autoscaler.scale_up import scale_up
+from kubewise.autoscaler.spot import interrupted
 from kubewise.catalog.types import RegionCatalog
-from kubewise.model import Snapshot
+from kubewise.model import Node, Snapshot
 from kubewise.optimizer import Constraints
 
 __all__ = ["CycleResult", "plan_cycle"]
@@ -39,23 +43,36 @@ def plan_cycle(
     now: float,
     empty_since: Mapping[str, float] | None = None,
     evictor_ran_at: float | None = None,
+    unavailable: frozenset[tuple[str, str]] = frozenset(),
 ) -> CycleResult:
+    """`unavailable`: (instance type, capacity type) offerings the cloud recently had no capacity for."""
     if not policy.enabled:
         return CycleResult((), (), dict(empty_since or {}), {}, evictor_ran_at)
     actions: list[Action] = []
     unplaceable: tuple[Unplaceable, ...] = ()
     notes: dict[str, str] = {}
+    noticed = [n for n in snapshot.nodes if interrupted(n)]
     if policy.unschedulable_pods:
-        up = scale_up(snapshot, catalog, constraints, policy)
+        view, displaced = _without(snapshot, noticed)
+        up = scale_up(view, catalog, constraints, policy, unavailable, displaced)
         actions += up.actions
         unplaceable = up.unplaceable
         notes |= {pod: "an existing node has room: the scheduler will place it" for pod in up.fits_existing}
+        for node in noticed:  # its pods have somewhere to go (or are reported): let it go first
+            why = f"{node.name} has an interruption notice from its provider: replaced ahead of time"
+            pods = tuple(sorted(k for k, n in displaced.items() if n == node.name))
+            actions += [
+                CordonNode(node.name, why),
+                DrainNode(node.name, pods, why),
+                DeleteNode(node.name, why),
+            ]
+        snapshot = view
     down = empty_nodes(snapshot, policy, now, empty_since or {})
     actions += down.actions
     notes |= down.kept
     due = evictor_ran_at is None or now - evictor_ran_at >= policy.evictor_interval_seconds
     if policy.evictor and due:
-        gone = {a.node for a in down.actions}
+        gone = {a.node for a in down.actions if isinstance(a, DeleteNode)}
         rest = Snapshot(
             tuple(n for n in snapshot.nodes if n.name not in gone),
             tuple(p for p in snapshot.pods if p.node_name not in gone),
@@ -67,3 +84,21 @@ def plan_cycle(
         notes |= moved.kept
         evictor_ran_at = now
     return CycleResult(tuple(actions), unplaceable, down.empty_since, notes, evictor_ran_at)
+
+
+def _without(snapshot: Snapshot, nodes: list[Node]) -> tuple[Snapshot, dict[str, str]]:
+    """The cluster as it will be once `nodes` are gone: their workload pods pending again (pod ->
+    the node it leaves), their DaemonSet and static pods gone with them."""
+    if not nodes:
+        return snapshot, {}
+    gone = {n.name for n in nodes}
+    displaced: dict[str, str] = {}
+    pods = []
+    for pod in snapshot.pods:
+        if pod.node_name not in gone:
+            pods.append(pod)
+        elif not (pod.is_daemonset or pod.is_mirror):
+            displaced[pod.key] = pod.node_name
+            pods.append(dataclasses.replace(pod, node_name="", phase="Pending"))
+    kept = tuple(n for n in snapshot.nodes if n.name not in gone)
+    return Snapshot(kept, tuple(pods), snapshot.pdbs, snapshot.namespace_labels), displaced

@@ -22,6 +22,9 @@ class AutoscalerPolicy:
     min_cores: int = 1
     max_cores: int = 20
     spot: bool = False  # new nodes may be spot
+    spot_diversity: bool = False  # offer the cloud other spot types too (a diverse fleet)
+    spot_diversity_price_increase_limit_percent: float = 20.0  # ... costing at most this much more
+    spot_backups: bool = False  # on-demand when no spot type can be had
     evictor: bool = False  # consolidation: drain and remove nodes whose pods fit elsewhere
     aggressive_mode: bool = False  # also move bare pods, pods with local storage, single replicas
     evictor_interval_seconds: float = 300.0
@@ -32,3 +35,5 @@ class AutoscalerPolicy:
             raise ValueError(f"min_cores ({self.min_cores}) must not exceed max_cores ({self.max_cores})")
         if self.empty_delay_seconds < 0:
             raise ValueError("empty_delay_seconds must be >= 0")
+        if self.spot_diversity_price_increase_limit_percent < 0:
+            raise ValueError("spot_diversity_price_increase_limit_percent must be >= 0")

@@ -12,14 +12,14 @@ reported with the limit as their reason, as are pods no allowed type can run.
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from kubewise.autoscaler.actions import AddNodes, Unplaceable
 from kubewise.autoscaler.policy import AutoscalerPolicy
+from kubewise.autoscaler.spot import capacity_constraints, daemonset_representatives, diverse_types
 from kubewise.catalog.types import RegionCatalog
-from kubewise.model import CAPACITY_ON_DEMAND, CAPACITY_SPOT, CPU, Node, Pod, Snapshot
+from kubewise.model import CAPACITY_ON_DEMAND, CPU, Node, Pod, Snapshot
 from kubewise.optimizer import Constraints, PlannedNode, plan_snapshot, planned_node_object
 from kubewise.scheduling import ClusterState
 
@@ -91,8 +91,15 @@ def _checked(
 
 
 def scale_up(
-    snapshot: Snapshot, catalog: RegionCatalog, constraints: Constraints, policy: AutoscalerPolicy
+    snapshot: Snapshot,
+    catalog: RegionCatalog,
+    constraints: Constraints,
+    policy: AutoscalerPolicy,
+    unavailable: frozenset[tuple[str, str]] = frozenset(),
+    displaced: Mapping[str, str] | None = None,
 ) -> ScaleUp:
+    """`unavailable`: (type, capacity type) offerings the cloud recently had no capacity for;
+    `displaced`: pending pods that were on a node being replaced (pod -> why), named in the reasons."""
     pending = pending_pods(snapshot)
     if not pending:
         return ScaleUp((), (), ())
@@ -102,10 +109,10 @@ def scale_up(
     placement = [(p.key, n) for p, n in on_existing]
     if not waiting:
         return ScaleUp((), (), existing, (), tuple(placement))
-    capacity = (CAPACITY_SPOT,) if policy.spot else (CAPACITY_ON_DEMAND,)
+    allowed = capacity_constraints(constraints, policy, unavailable)
     daemonsets = tuple(p for p in snapshot.active_pods if p.is_daemonset)
     planning = Snapshot(snapshot.nodes, tuple(waiting) + daemonsets, snapshot.pdbs, snapshot.namespace_labels)
-    plan = plan_snapshot(planning, catalog, dataclasses.replace(constraints, capacity_types=capacity))
+    plan = plan_snapshot(planning, catalog, allowed)
     unplaceable = [Unplaceable(u.pod.key, u.reason) for u in plan.unschedulable]
     planned = list(plan.nodes)
     if policy.cluster_limits:  # before the check: pods of dropped nodes must not shape the others
@@ -119,8 +126,12 @@ def scale_up(
             Unplaceable(pod.key, "a new node would break a scheduling rule with the existing pods")
         )
     placement += [(p.key, node.name) for _, node, pods in checked for p in pods]
+    reps = daemonset_representatives(daemonsets)
+    alternatives = [
+        diverse_types(p, pods, catalog, allowed, policy, unavailable, reps) for p, _, pods in checked
+    ]
     return ScaleUp(
-        _grouped([(p, pods) for p, _, pods in checked]),
+        _grouped([(p, pods) for p, _, pods in checked], alternatives, policy, displaced or {}),
         tuple(sorted(unplaceable, key=lambda u: u.pod)),
         existing,
         tuple(node for _, node, _ in checked),
@@ -141,19 +152,34 @@ def _within_limit(nodes: list[PlannedNode], cores_left: int) -> tuple[list[Plann
     return kept, over
 
 
-def _grouped(nodes: list[tuple[PlannedNode, list[Pod]]]) -> tuple[AddNodes, ...]:
-    groups: dict[tuple[str, str, str, str], list[tuple[PlannedNode, list[Pod]]]] = {}
-    for node, pods in nodes:
-        key = (node.instance_type.name, node.capacity_type, node.zone, node.template.name)
+def _grouped(
+    nodes: list[tuple[PlannedNode, list[Pod]]],
+    alternatives: Sequence[tuple[str, ...]],
+    policy: AutoscalerPolicy,
+    displaced: Mapping[str, str],
+) -> tuple[AddNodes, ...]:
+    groups: dict[tuple[str, str, str, str, tuple[str, ...]], list[tuple[PlannedNode, list[Pod]]]] = {}
+    for (node, pods), alts in zip(nodes, alternatives, strict=True):
+        key = (node.instance_type.name, node.capacity_type, node.zone, node.template.name, alts)
         groups.setdefault(key, []).append((node, pods))
     out = []
-    for (name, capacity, zone, template), members in sorted(groups.items()):
+    for (name, capacity, zone, template, alts), members in sorted(groups.items()):
         itype = members[0][0].instance_type
         keys = tuple(sorted(p.key for _, ps in members for p in ps))
         price = members[0][0].hourly_price
+        moved = sorted({displaced[k] for k in keys if k in displaced})
+        why = f"{len(keys)} pending pod(s) fit no existing node"
+        if moved:
+            why = f"{why} ({sum(k in displaced for k in keys)} of them from {', '.join(moved)})"
         reason = (
-            f"{len(keys)} pending pod(s) fit no existing node; {itype.name} ({capacity}, {zone}, "
-            f"${price:.4f}/h each, {len(members)} node(s)) is the cheapest way found to run them"
+            f"{why}; {itype.name} ({capacity}, {zone}, ${price:.4f}/h each, {len(members)} node(s)) "
+            "is the cheapest way found to run them"
         )
-        out.append(AddNodes(name, capacity, zone, template, len(members), itype.vcpu, price, keys, reason))
+        if policy.spot and capacity == CAPACITY_ON_DEMAND:
+            reason += "; on-demand because no allowed spot type can be had for them now (spotBackups)"
+        if alts:
+            reason += f"; spot diversity: also {', '.join(alts)}"
+        out.append(
+            AddNodes(name, capacity, zone, template, len(members), itype.vcpu, price, keys, reason, alts)
+        )
     return tuple(out)

@@ -169,7 +169,11 @@ def _make_candidates(
         for capacity_type in constraints.capacity_types:
             for itype in types:
                 price = itype.price(capacity_type)
-                if price is None or price <= 0:
+                if (
+                    price is None
+                    or price <= 0
+                    or (itype.name, capacity_type) in constraints.exclude_offerings
+                ):
                     continue
                 labels = new_node_labels(itype, capacity_type) | dict(template.labels)
                 ds = _daemonsets_for(template, itype, capacity_type, labels, zones, daemonsets)

@@ -38,6 +38,8 @@ class Constraints:
     max_memory_mib: int | None = None
     allow_gpu: bool = True
     templates: tuple[NodeTemplate, ...] | None = None  # None: derived from the current nodes
+    # (instance type, capacity type) pairs not to use, e.g. spot capacity the cloud has none of now
+    exclude_offerings: frozenset[tuple[str, str]] = frozenset()
 
 
 @dataclass(slots=True)

@@ -135,6 +135,7 @@ class ActionRow(Base):
     count: Mapped[int | None] = mapped_column(Integer)
     hourly_price: Mapped[float | None] = mapped_column(Float)
     pods: Mapped[list[str] | None] = mapped_column(JSON)
+    alternatives: Mapped[list[str] | None] = mapped_column(JSON)  # spot diversity: other types
     reason: Mapped[str] = mapped_column(Text)
 
 

@@ -39,6 +39,11 @@ def autoscaler_policy(p: Policies) -> AutoscalerPolicy:
         min_cores=p.cluster_limits.cpu.min_cores,
         max_cores=p.cluster_limits.cpu.max_cores,
         spot=p.spot_instances.enabled,
+        spot_diversity=p.spot_instances.spot_diversity_enabled,
+        spot_diversity_price_increase_limit_percent=float(
+            p.spot_instances.spot_diversity_price_increase_limit_percent
+        ),
+        spot_backups=p.spot_instances.spot_backups.enabled,
         evictor=p.evictor.enabled,
         aggressive_mode=p.evictor.aggressive_mode,
         evictor_interval_seconds=float(p.evictor.cycle_interval),
@@ -61,6 +66,7 @@ def _row(cluster_id: str, action: Action, now: dt.datetime) -> ActionRow:
             action.zone,
         )
         row.count, row.hourly_price, row.pods = action.count, action.hourly_price, list(action.pods)
+        row.alternatives = list(action.alternatives)
     else:
         row.node = action.node
         if isinstance(action, DrainNode):
@@ -79,6 +85,7 @@ def view(row: ActionRow) -> dict[str, Any]:
     if row.kind == "add-nodes":
         out |= {
             "instanceType": row.instance_type,
+            "alternatives": row.alternatives or [],
             "capacityType": row.capacity_type,
             "zone": row.zone,
             "count": row.count,

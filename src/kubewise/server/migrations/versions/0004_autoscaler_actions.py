@@ -30,6 +30,7 @@ def upgrade() -> None:
         sa.Column("count", sa.Integer(), nullable=True),
         sa.Column("hourly_price", sa.Float(), nullable=True),
         sa.Column("pods", sa.JSON(), nullable=True),
+        sa.Column("alternatives", sa.JSON(), nullable=True),
         sa.Column("reason", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(["cluster_id"], ["clusters.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
