@@ -199,3 +199,64 @@ def _evictor_ran_at(platform: Platform, cluster_id: str) -> Any:
         state = session.get(AutoscalerStateRow, cluster_id)
         assert state is not None and state.evictor_ran_at is not None
         return state.evictor_ran_at
+
+
+def _agent_key(platform: Platform, acme: dict[str, str], cluster_id: str) -> dict[str, str]:
+    r = platform.client.post(f"/v1/kubernetes/external-clusters/{cluster_id}/agent-key", headers=acme)
+    assert r.status_code == 201, r.text
+    return {"X-API-Key": r.json()["apiKey"]}
+
+
+def test_the_controller_takes_pending_actions_and_reports_results(
+    platform: Platform, acme: dict[str, str], cluster_id: str
+) -> None:
+    items = [_node("n1"), _pod("busy", "1800m", "n1"), _pod("web", "1500m")]
+    _setup(platform, acme, cluster_id, items, ON)
+    (action,) = _run(platform, acme, cluster_id)["actions"]
+    agent = _agent_key(platform, acme, cluster_id)
+    base = f"/v1/controller/clusters/{cluster_id}"
+    pending = platform.client.get(f"{base}/actions", headers=agent).json()["items"]
+    assert [a["id"] for a in pending] == [action["id"]]
+    done = {"status": "done", "message": "1 node created"}
+    r = platform.client.post(f"{base}/actions/{action['id']}/result", json=done, headers=agent)
+    assert r.status_code == 200 and r.json()["status"] == "done"
+    again = platform.client.post(f"{base}/actions/{action['id']}/result", json=done, headers=agent)
+    assert again.status_code == 200  # a retried report changes nothing
+    flip = platform.client.post(
+        f"{base}/actions/{action['id']}/result", json={"status": "failed"}, headers=agent
+    )
+    assert flip.status_code == 409
+    assert platform.client.get(f"{base}/actions", headers=agent).json()["items"] == []
+    # the node is starting: the same pending pod does not ask for another one
+    assert _run(platform, acme, cluster_id)["actions"] == []
+    platform.clock.advance(601)  # ... until it has had long enough to join
+    assert [a["kind"] for a in _run(platform, acme, cluster_id)["actions"]] == ["add-nodes"]
+    missing = platform.client.post(f"{base}/actions/nope/result", json=done, headers=agent)
+    assert missing.status_code == 404
+
+
+def test_a_capacity_report_moves_the_plan_to_other_offerings(
+    platform: Platform, acme: dict[str, str], cluster_id: str
+) -> None:
+    items = [_node("n1"), _pod("busy", "1800m", "n1"), _pod("web", "1500m")]
+    _setup(platform, acme, cluster_id, items, ON)
+    (first,) = _run(platform, acme, cluster_id)["actions"]
+    agent = _agent_key(platform, acme, cluster_id)
+    base = f"/v1/controller/clusters/{cluster_id}"
+    platform.client.post(
+        f"{base}/actions/{first['id']}/result",
+        json={"status": "failed", "message": "capacity"},
+        headers=agent,
+    )
+    report = {
+        "unavailable": [{"instanceType": first["instanceType"], "capacityType": "on-demand"}],
+        "seconds": 600,
+    }
+    r = platform.client.post(f"{base}/capacity", json=report, headers=agent)
+    assert r.status_code == 200 and r.json()["unavailable"] == [f"{first['instanceType']}|on-demand"]
+    (second,) = _run(platform, acme, cluster_id)["actions"]
+    assert second["instanceType"] != first["instanceType"]
+    bad = platform.client.post(
+        f"{base}/capacity", json={"unavailable": [{"instanceType": "x"}]}, headers=agent
+    )
+    assert bad.status_code == 422

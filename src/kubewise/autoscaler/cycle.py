@@ -44,8 +44,10 @@ def plan_cycle(
     empty_since: Mapping[str, float] | None = None,
     evictor_ran_at: float | None = None,
     unavailable: frozenset[tuple[str, str]] = frozenset(),
+    in_flight: frozenset[str] = frozenset(),
 ) -> CycleResult:
-    """`unavailable`: (instance type, capacity type) offerings the cloud recently had no capacity for."""
+    """`unavailable`: (instance type, capacity type) offerings the cloud recently had no capacity for;
+    `in_flight`: pending pods (namespace/name) whose nodes were already asked for and are starting."""
     if not policy.enabled:
         return CycleResult((), (), dict(empty_since or {}), {}, evictor_ran_at)
     actions: list[Action] = []
@@ -54,10 +56,19 @@ def plan_cycle(
     noticed = [n for n in snapshot.nodes if interrupted(n)]
     if policy.unschedulable_pods:
         view, displaced = _without(snapshot, noticed)
-        up = scale_up(view, catalog, constraints, policy, unavailable, displaced)
+        up = scale_up(
+            view,
+            catalog,
+            constraints,
+            policy,
+            unavailable,
+            displaced,
+            frozenset(in_flight - displaced.keys()),
+        )
         actions += up.actions
         unplaceable = up.unplaceable
         notes |= {pod: "an existing node has room: the scheduler will place it" for pod in up.fits_existing}
+        notes |= {pod: "a node for it was asked for and is starting" for pod in sorted(in_flight)}
         for node in noticed:  # its pods have somewhere to go (or are reported): let it go first
             why = f"{node.name} has an interruption notice from its provider: replaced ahead of time"
             pods = tuple(sorted(k for k, n in displaced.items() if n == node.name))

@@ -97,10 +97,12 @@ def scale_up(
     policy: AutoscalerPolicy,
     unavailable: frozenset[tuple[str, str]] = frozenset(),
     displaced: Mapping[str, str] | None = None,
+    in_flight: frozenset[str] = frozenset(),
 ) -> ScaleUp:
     """`unavailable`: (type, capacity type) offerings the cloud recently had no capacity for;
-    `displaced`: pending pods that were on a node being replaced (pod -> why), named in the reasons."""
-    pending = pending_pods(snapshot)
+    `displaced`: pending pods that were on a node being replaced (pod -> why), named in the reasons;
+    `in_flight`: pending pods whose new nodes were asked for already and are still starting."""
+    pending = [p for p in pending_pods(snapshot) if p.key not in in_flight]
     if not pending:
         return ScaleUp((), (), ())
     state = cluster_state(snapshot)

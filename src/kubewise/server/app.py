@@ -17,7 +17,7 @@ from kubewise.server.db.engine import DatabaseError, make_engine, make_sessions,
 from kubewise.server.db.migrate import upgrade
 from kubewise.server.errors import install_error_handlers
 from kubewise.server.observability import Metrics, install_observability
-from kubewise.server.routes import agent, clusters, health
+from kubewise.server.routes import agent, clusters, controller, health
 from kubewise.server.settings import ServerSettings
 
 __all__ = ["create_app", "open_database", "utc_now"]
@@ -63,6 +63,6 @@ def create_app(settings: ServerSettings, clock: Clock = utc_now, *, migrate: boo
     app.state.metrics = Metrics()
     install_error_handlers(app)
     install_observability(app, app.state.metrics)
-    for module in (health, clusters, agent):
+    for module in (health, clusters, agent, controller):
         app.include_router(module.router)
     return app

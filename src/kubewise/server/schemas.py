@@ -139,3 +139,22 @@ class Change(Wire):
 class Delta(Wire):
     sequence: int = Field(ge=1)  # the last applied sequence + 1
     changes: list[Change] = Field(max_length=100_000)
+
+
+class ActionResult(Wire):
+    """The cluster controller's word on one action."""
+
+    status: Literal["done", "failed"]
+    message: str = Field(default="", max_length=2000)
+
+
+class Offering(Wire):
+    instance_type: str = Field(min_length=1, max_length=100)
+    capacity_type: Literal["on-demand", "spot"]
+
+
+class CapacityReport(Wire):
+    """Offerings the cloud just had no capacity for: left out of plans for `seconds`."""
+
+    unavailable: list[Offering] = Field(max_length=500)
+    seconds: int = Field(default=1800, ge=60, le=7 * 24 * 3600)

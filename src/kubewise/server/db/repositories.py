@@ -22,6 +22,7 @@ from kubewise.server.db.tables import (
 
 __all__ = [
     "ObjectKey",
+    "action",
     "actions",
     "add",
     "automated_clusters",
@@ -39,6 +40,7 @@ __all__ = [
     "org_by_name",
     "pending_actions",
     "policy",
+    "recent_add_nodes",
     "replace_objects",
     "stage_objects",
     "touch_key",
@@ -184,8 +186,30 @@ def actions(session: Session, cluster_id: str, limit: int) -> Sequence[ActionRow
 
 
 def pending_actions(session: Session, cluster_id: str) -> Sequence[ActionRow]:
-    query = select(ActionRow).where(ActionRow.cluster_id == cluster_id, ActionRow.status == "pending")
+    """Oldest first: the order the controller carries them out in."""
+    query = (
+        select(ActionRow)
+        .where(ActionRow.cluster_id == cluster_id, ActionRow.status == "pending")
+        .order_by(ActionRow.created_at, ActionRow.id)
+    )
     return session.scalars(query).all()
+
+
+def recent_add_nodes(session: Session, cluster_id: str, since: dt.datetime) -> Sequence[ActionRow]:
+    """add-nodes actions still pending, or done since `since` (their nodes may still be starting)."""
+    query = select(ActionRow).where(
+        ActionRow.cluster_id == cluster_id,
+        ActionRow.kind == "add-nodes",
+        (ActionRow.status == "pending") | ((ActionRow.status == "done") & (ActionRow.finished_at >= since)),
+    )
+    return session.scalars(query).all()
+
+
+def action(session: Session, cluster_id: str, action_id: str, *, lock: bool = False) -> ActionRow | None:
+    query = select(ActionRow).where(ActionRow.cluster_id == cluster_id, ActionRow.id == action_id)
+    if lock:
+        query = query.with_for_update()
+    return session.scalars(query).first()
 
 
 def autoscaler_state(session: Session, cluster_id: str, *, lock: bool = False) -> AutoscalerStateRow | None:

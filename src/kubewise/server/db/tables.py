@@ -137,6 +137,8 @@ class ActionRow(Base):
     pods: Mapped[list[str] | None] = mapped_column(JSON)
     alternatives: Mapped[list[str] | None] = mapped_column(JSON)  # spot diversity: other types
     reason: Mapped[str] = mapped_column(Text)
+    finished_at: Mapped[dt.datetime | None]
+    message: Mapped[str | None] = mapped_column(Text)  # the controller's, when it finished
 
 
 class AutoscalerStateRow(Base):
@@ -147,3 +149,4 @@ class AutoscalerStateRow(Base):
     last_run_at: Mapped[dt.datetime]
     empty_since: Mapped[dict[str, Any]]  # node -> unix seconds it was first seen empty
     evictor_ran_at: Mapped[dt.datetime | None]
+    unavailable: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # "type|capacity" -> until (unix s)

@@ -112,6 +112,8 @@ def run_cycle_for(session: Session, row: ClusterRow, now: dt.datetime) -> dict[s
         now.timestamp(),
         {k: float(v) for k, v in (state.empty_since if state else {}).items()},
         state.evictor_ran_at.timestamp() if state and state.evictor_ran_at else None,
+        _unavailable(state, now),
+        _in_flight(session, row.id, now),
     )
     ran = dt.datetime.fromtimestamp(result.evictor_ran_at, dt.UTC) if result.evictor_ran_at else None
     seen = {
@@ -139,6 +141,22 @@ def run_cycle_for(session: Session, row: ClusterRow, now: dt.datetime) -> dict[s
         "unplaceable": [{"pod": u.pod, "reason": u.reason} for u in result.unplaceable],
         "notes": result.notes,
     }
+
+
+def _unavailable(state: AutoscalerStateRow | None, now: dt.datetime) -> frozenset[tuple[str, str]]:
+    """Offerings the controller found without capacity, until their time is up."""
+    found = (state.unavailable or {}) if state else {}
+    live = [key.split("|", 1) for key, until in found.items() if float(until) > now.timestamp()]
+    return frozenset((k[0], k[1]) for k in live if len(k) == 2)
+
+
+IN_FLIGHT = dt.timedelta(minutes=10)  # how long new nodes may take to join before pods are planned for again
+
+
+def _in_flight(session: Session, cluster_id: str, now: dt.datetime) -> frozenset[str]:
+    """Pods whose nodes were asked for (pending, or done less than `IN_FLIGHT` ago)."""
+    rows = repo.recent_add_nodes(session, cluster_id, now - IN_FLIGHT)
+    return frozenset(p for r in rows for p in (r.pods or []))
 
 
 def run_cycle(session: Session, caller: Caller, cluster_id: str, now: dt.datetime) -> dict[str, Any]:

@@ -32,6 +32,8 @@ def upgrade() -> None:
         sa.Column("pods", sa.JSON(), nullable=True),
         sa.Column("alternatives", sa.JSON(), nullable=True),
         sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("message", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(["cluster_id"], ["clusters.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
     )
@@ -43,6 +45,7 @@ def upgrade() -> None:
         sa.Column("last_run_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("empty_since", sa.JSON(), nullable=False),
         sa.Column("evictor_ran_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("unavailable", sa.JSON(), nullable=True),
         sa.ForeignKeyConstraint(["cluster_id"], ["clusters.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("cluster_id"),
     )
