@@ -78,6 +78,69 @@ class FakeApi:
         self.writable = False  # when True, POST/PUT/DELETE of single objects work (kubewise connect --apply)
         self.stored: dict[str, dict[str, Any]] = {}  # object path -> object
         self.forbid_writes = False
+        self.operable = False  # when True, nodes can be patched/deleted and pods evicted (the controller)
+        self.forbidden_ops: set[tuple[str, str]] = (
+            set()
+        )  # (verb, resource) answered 403, e.g. ("patch", "nodes")
+
+    def _operate(
+        self, method: str, path: str, body: dict[str, Any] | None
+    ) -> tuple[int, dict[str, Any]] | None:
+        """Node patch/get/delete and pod eviction on the listed objects; None when `path` is not one."""
+        parts = path.strip("/").split("/")
+        if parts[:3] == ["api", "v1", "nodes"] and len(parts) == 4:
+            verb = {"PATCH": "patch", "DELETE": "delete", "GET": "get"}.get(method, method.lower())
+            if (verb, "nodes") in self.forbidden_ops:
+                return 403, status(
+                    403, "Forbidden", f'nodes "{parts[3]}" is forbidden: cannot {verb} resource "nodes"'
+                )
+            node = next((n for n in self.objects[NODES] if n["metadata"]["name"] == parts[3]), None)
+            if node is None:
+                return 404, status(404, "NotFound", f'nodes "{parts[3]}" not found')
+            if method == "PATCH":
+                assert body is not None
+                for key, value in body.items():
+                    node.setdefault(key, {}).update(value)
+            elif method == "DELETE":
+                self.emit(NODES, "DELETED", node)
+            return 200, node
+        if (
+            len(parts) == 7
+            and parts[:3] == ["api", "v1", "namespaces"]
+            and parts[4] == "pods"
+            and parts[6] == "eviction"
+        ):
+            if ("create", "pods/eviction") in self.forbidden_ops:
+                return 403, status(
+                    403, "Forbidden", 'pods "x" is forbidden: cannot create resource "pods/eviction"'
+                )
+            ns, name = parts[3], parts[5]
+            pod = next(
+                (
+                    p
+                    for p in self.objects[PODS]
+                    if p["metadata"]["name"] == name and p["metadata"].get("namespace") == ns
+                ),
+                None,
+            )
+            if pod is None:
+                return 404, status(404, "NotFound", f'pods "{name}" not found')
+            labels = pod["metadata"].get("labels") or {}
+            for pdb in self.objects[PDBS]:
+                wanted = pdb["spec"].get("selector", {}).get("matchLabels", {})
+                if pdb["metadata"].get("namespace") == ns and all(
+                    labels.get(k) == v for k, v in wanted.items()
+                ):
+                    if pdb["status"]["disruptionsAllowed"] <= 0:
+                        return 429, status(
+                            429,
+                            "TooManyRequests",
+                            "Cannot evict pod as it would violate the pod's disruption budget.",
+                        )
+                    pdb["status"]["disruptionsAllowed"] -= 1
+            self.emit(PODS, "DELETED", pod)
+            return 201, {"kind": "Status", "apiVersion": "v1", "status": "Success"}
+        return None
 
     def _write(self, method: str, path: str, body: dict[str, Any] | None) -> tuple[int, dict[str, Any]]:
         if self.forbid_writes:
@@ -131,6 +194,12 @@ class FakeApi:
             return 401, status(401, "Unauthorized", "Unauthorized")
         if url.path in self.failures:
             return self.failures[url.path]
+        if self.operable and not query.get("limit"):
+            length = int(handler.headers.get("Content-Length") or 0)
+            raw = handler.rfile.read(length) if length and handler.command != "GET" else b""
+            answer = self._operate(handler.command, url.path, json.loads(raw) if raw else None)
+            if answer is not None:
+                return answer
         if self.writable and handler.command in ("POST", "PUT", "DELETE"):
             length = int(handler.headers.get("Content-Length") or 0)
             raw = handler.rfile.read(length) if length else b""
@@ -143,8 +212,13 @@ class FakeApi:
             self.expire_continue_once.discard(url.path)
             return 410, status(410, "Expired", "The provided continue parameter is too old")
         limit = int(query["limit"][0])
-        items = self.objects[url.path][start : start + limit]
-        more = start + limit < len(self.objects[url.path])
+        listed = self.objects[url.path]
+        for selector in query.get("fieldSelector", []):  # only spec.nodeName=... is needed here
+            key, _, value = selector.partition("=")
+            if key == "spec.nodeName":
+                listed = [o for o in listed if (o.get("spec") or {}).get("nodeName") == value]
+        items = listed[start : start + limit]
+        more = start + limit < len(listed)
         metadata = {"resourceVersion": str(self.rv), **({"continue": str(start + limit)} if more else {})}
         kind = _LIST_KINDS.get(url.path, "List")
         return 200, {"kind": kind, "apiVersion": "v1", "metadata": metadata, "items": items}

@@ -22,7 +22,8 @@ __all__ = ["live_server"]
 @contextmanager
 def live_server(tmp: Path) -> Iterator[tuple[str, str]]:
     """Yields the server's URL and a full API key of organization acme."""
-    app = create_app(ServerSettings(database_url=f"sqlite:///{tmp / 'server.db'}"))
+    settings = ServerSettings(database_url=f"sqlite:///{tmp / 'server.db'}", autoscaler_interval_seconds=0)
+    app = create_app(settings)  # autoscaler cycles only when a test asks (POST .../autoscaler/run)
     with transaction(app.state.platform.sessions) as session:
         create_org(session, "acme", utc_now())
         _, key = create_api_key(session, "acme", "full", utc_now())

@@ -179,7 +179,7 @@ def actions(session: Session, cluster_id: str, limit: int) -> Sequence[ActionRow
     query = (
         select(ActionRow)
         .where(ActionRow.cluster_id == cluster_id)
-        .order_by(ActionRow.created_at.desc(), ActionRow.id)
+        .order_by(ActionRow.created_at.desc(), ActionRow.position.desc())
         .limit(limit)
     )
     return session.scalars(query).all()
@@ -190,7 +190,7 @@ def pending_actions(session: Session, cluster_id: str) -> Sequence[ActionRow]:
     query = (
         select(ActionRow)
         .where(ActionRow.cluster_id == cluster_id, ActionRow.status == "pending")
-        .order_by(ActionRow.created_at, ActionRow.id)
+        .order_by(ActionRow.created_at, ActionRow.position)
     )
     return session.scalars(query).all()
 

@@ -126,6 +126,7 @@ class ActionRow(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     cluster_id: Mapped[str] = mapped_column(ForeignKey("clusters.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[dt.datetime]
+    position: Mapped[int] = mapped_column(Integer, default=0)  # order within its cycle: cordon, drain, delete
     kind: Mapped[str] = mapped_column(String(32))  # add-nodes | cordon-node | drain-node | delete-node
     status: Mapped[str] = mapped_column(String(16))  # pending (the controller acknowledges later)
     node: Mapped[str | None] = mapped_column(String(253))

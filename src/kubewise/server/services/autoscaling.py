@@ -54,9 +54,14 @@ def _identity(kind: str, node: str | None, itype: str | None, zone: str | None, 
     return (kind, node, itype, zone, tuple(sorted(pods or ())))
 
 
-def _row(cluster_id: str, action: Action, now: dt.datetime) -> ActionRow:
+def _row(cluster_id: str, action: Action, now: dt.datetime, position: int) -> ActionRow:
     row = ActionRow(
-        id=str(uuid.uuid4()), cluster_id=cluster_id, created_at=now, kind=action.kind, status="pending"
+        id=str(uuid.uuid4()),
+        cluster_id=cluster_id,
+        created_at=now,
+        position=position,
+        kind=action.kind,
+        status="pending",
     )
     row.reason = action.reason
     if isinstance(action, AddNodes):
@@ -121,8 +126,8 @@ def run_cycle_for(session: Session, row: ClusterRow, now: dt.datetime) -> dict[s
         for a in repo.pending_actions(session, row.id)
     }
     stored_rows = []
-    for action in result.actions:
-        new = _row(row.id, action, now)
+    for position, action in enumerate(result.actions):
+        new = _row(row.id, action, now, position)
         key = _identity(new.kind, new.node, new.instance_type, new.zone, new.pods)
         if key not in seen:
             seen.add(key)
