@@ -10,6 +10,7 @@ import typer
 from kubewise import __version__
 from kubewise.cli.agent import agent
 from kubewise.cli.connect import connect
+from kubewise.cli.controller import controller
 from kubewise.cli.platform import admin_app, db_app, server
 from kubewise.cli.policies import policies_app
 from kubewise.cli.savings import savings
@@ -24,6 +25,7 @@ app = typer.Typer(
 app.command(name="savings")(savings)
 app.command(name="server")(server)
 app.command(name="agent")(agent)
+app.command(name="controller")(controller)
 app.command(name="connect")(connect)
 app.add_typer(admin_app, name="admin")
 app.add_typer(db_app, name="db")

@@ -1,0 +1,75 @@
+"""`AwsProvider` on moto (EC2): instances from the launch template, idempotent per token, spot,
+termination; EC2 capacity errors (injected with botocore's Stubber) become one `CapacityError`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+from moto import mock_aws
+
+from kubewise.cloud.aws.provider import REQUEST_TAG, AwsProvider
+from kubewise.cloud.metadata import CloudQueryError
+from kubewise.cloud.provider import CapacityError, NodeRequest
+
+REGION = "us-east-1"
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsProvider]:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    with mock_aws():
+        ec2 = boto3.client("ec2", region_name=REGION)
+        image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+        ec2.create_launch_template(LaunchTemplateName="prod-nodes", LaunchTemplateData={"ImageId": image})
+        subnets = {s["AvailabilityZone"]: s["SubnetId"] for s in ec2.describe_subnets()["Subnets"]}
+        yield AwsProvider(REGION, "prod", "prod-nodes", subnets)
+
+
+def test_nodes_are_created_once_per_token_tagged_and_terminated(aws: AwsProvider) -> None:
+    request = NodeRequest("action-1", ("m5.large",), "on-demand", "us-east-1a", 2)
+    made = aws.create_nodes(request)
+    assert len(made) == 2 and {i.instance_type for i in made} == {"m5.large"}
+    assert all(i.zone == "us-east-1a" and i.provider_id == f"aws:///us-east-1a/{i.instance_id}" for i in made)
+    assert {i.instance_id for i in aws.create_nodes(request)} == {i.instance_id for i in made}
+    ec2 = boto3.client("ec2", region_name=REGION)
+    tagged = ec2.describe_instances(Filters=[{"Name": f"tag:{REQUEST_TAG}", "Values": ["action-1"]}])
+    assert sum(len(r["Instances"]) for r in tagged["Reservations"]) == 2  # the retry created nothing
+    tags = {t["Key"]: t["Value"] for t in tagged["Reservations"][0]["Instances"][0]["Tags"]}
+    assert tags["kubernetes.io/cluster/prod"] == "owned"
+    aws.terminate([made[0].instance_id, "i-0000000000000000"])
+    states = {i.instance_id: i.state for i in aws.describe([i.instance_id for i in made])}
+    assert states[made[0].instance_id] == "terminated" and states[made[1].instance_id] != "terminated"
+
+
+def test_spot_requests_use_the_spot_market(aws: AwsProvider) -> None:
+    (inst,) = aws.create_nodes(NodeRequest("s-1", ("m5.large",), "spot", "us-east-1b", 1))
+    assert inst.capacity_type == "spot"
+
+
+def test_capacity_errors_for_every_type_are_one_capacity_error(aws: AwsProvider) -> None:
+    stub = Stubber(aws._ec2)  # the one way to make EC2 say it has no capacity
+    stub.add_response("describe_instances", {"Reservations": []})
+    for _ in range(2):
+        stub.add_client_error(
+            "run_instances", "InsufficientInstanceCapacity", "We currently do not have sufficient capacity"
+        )
+    with stub, pytest.raises(CapacityError) as err:
+        aws.create_nodes(NodeRequest("c-1", ("m5.large", "m5a.large"), "spot", "us-east-1a", 1))
+    assert err.value.offerings == (("m5.large", "spot"), ("m5a.large", "spot"))
+    other = Stubber(aws._ec2)
+    other.add_response("describe_instances", {"Reservations": []})
+    other.add_client_error(
+        "run_instances", "UnauthorizedOperation", "You are not authorized to perform this operation."
+    )
+    with other, pytest.raises(CloudQueryError, match="UnauthorizedOperation"):
+        aws.create_nodes(NodeRequest("c-2", ("m5.large",), "on-demand", "us-east-1a", 1))
+
+
+def test_a_zone_without_a_subnet_is_a_clear_error(aws: AwsProvider) -> None:
+    with pytest.raises(CloudQueryError, match="no subnet configured for zone mars-1a"):
+        aws.create_nodes(NodeRequest("z-1", ("m5.large",), "on-demand", "mars-1a", 1))
