@@ -11,7 +11,7 @@ from kubewise.autoscaler.actions import Action, AddNodes, CordonNode, DeleteNode
 from kubewise.autoscaler.cycle import CycleResult, plan_cycle
 from kubewise.autoscaler.downscaler import REMOVAL_DISABLED_LABEL, empty_nodes
 from kubewise.autoscaler.evictor import Consolidation, consolidate
-from kubewise.autoscaler.policy import AutoscalerPolicy
+from kubewise.autoscaler.policy import AutoscalerPolicy, policy_from_document
 from kubewise.autoscaler.scale_up import ScaleUp, scale_up
 
 __all__ = [
@@ -29,5 +29,6 @@ __all__ = [
     "consolidate",
     "empty_nodes",
     "plan_cycle",
+    "policy_from_document",
     "scale_up",
 ]

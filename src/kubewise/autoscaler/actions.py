@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kubewise.model import Taint
+
 __all__ = ["Action", "AddNodes", "CordonNode", "DeleteNode", "DrainNode", "Unplaceable"]
 
 
@@ -21,6 +23,8 @@ class AddNodes:
     pods: tuple[str, ...]
     reason: str
     alternatives: tuple[str, ...] = ()  # other types that run the same pods (spot diversity), cheapest first
+    labels: tuple[tuple[str, str], ...] = ()  # the template's labels, which the new nodes must carry
+    taints: tuple[Taint, ...] = ()  # the template's taints
     kind: str = "add-nodes"
 
 

@@ -18,10 +18,11 @@ from kubewise.autoscaler.downscaler import empty_nodes
 from kubewise.autoscaler.evictor import consolidate
 from kubewise.autoscaler.policy import AutoscalerPolicy
 from kubewise.autoscaler.scale_up import scale_up
-from kubewise.autoscaler.spot import interrupted
+from kubewise.autoscaler.spot import INTERRUPTION_TAINTS, interrupted
 from kubewise.catalog.types import RegionCatalog
 from kubewise.model import Node, Snapshot
-from kubewise.optimizer import Constraints
+from kubewise.optimizer import Constraints, NodeTemplate
+from kubewise.optimizer.templates import derive_templates
 
 __all__ = ["CycleResult", "plan_cycle"]
 
@@ -54,6 +55,8 @@ def plan_cycle(
     unplaceable: tuple[Unplaceable, ...] = ()
     notes: dict[str, str] = {}
     noticed = [n for n in snapshot.nodes if interrupted(n)]
+    if constraints.templates is None:  # from every node, noticed ones too (their pool must live on)
+        constraints = dataclasses.replace(constraints, templates=_templates(snapshot))
     if policy.unschedulable_pods:
         view, displaced = _without(snapshot, noticed)
         up = scale_up(
@@ -113,3 +116,13 @@ def _without(snapshot: Snapshot, nodes: list[Node]) -> tuple[Snapshot, dict[str,
             pods.append(dataclasses.replace(pod, node_name="", phase="Pending"))
     kept = tuple(n for n in snapshot.nodes if n.name not in gone)
     return Snapshot(kept, tuple(pods), snapshot.pdbs, snapshot.namespace_labels), displaced
+
+
+def _templates(snapshot: Snapshot) -> tuple[NodeTemplate, ...]:
+    """The node pools of the cluster, without the taints an interruption notice puts on a node."""
+    clean = [
+        dataclasses.replace(n, taints=tuple(t for t in n.taints if t.key not in INTERRUPTION_TAINTS))
+        for n in snapshot.nodes
+    ]
+    workload = [p for p in snapshot.active_pods if not (p.is_daemonset or p.is_mirror)]
+    return derive_templates(clean, workload)

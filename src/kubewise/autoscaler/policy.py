@@ -6,9 +6,11 @@ Field names follow the platform's policies (`unschedulablePods`, `nodeDownscaler
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["AutoscalerPolicy"]
+__all__ = ["AutoscalerPolicy", "policy_from_document"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,3 +39,35 @@ class AutoscalerPolicy:
             raise ValueError("empty_delay_seconds must be >= 0")
         if self.spot_diversity_price_increase_limit_percent < 0:
             raise ValueError("spot_diversity_price_increase_limit_percent must be >= 0")
+
+
+def _get(doc: Mapping[str, Any], *path: str, default: Any) -> Any:
+    for key in path:
+        if not isinstance(doc, Mapping) or key not in doc:
+            return default
+        doc = doc[key]
+    return doc
+
+
+def policy_from_document(doc: Mapping[str, Any]) -> AutoscalerPolicy:
+    """The platform's policy document (camelCase, as `GET .../policies` answers it) as a policy; what
+    it leaves out is off, as there. The platform validates documents; the simulator reads them too."""
+    return AutoscalerPolicy(
+        enabled=bool(_get(doc, "enabled", default=False)),
+        unschedulable_pods=bool(_get(doc, "unschedulablePods", "enabled", default=False)),
+        node_downscaler=bool(_get(doc, "nodeDownscaler", "enabled", default=False)),
+        empty_nodes=bool(_get(doc, "nodeDownscaler", "emptyNodes", "enabled", default=False)),
+        empty_delay_seconds=float(_get(doc, "nodeDownscaler", "emptyNodes", "delaySeconds", default=300)),
+        cluster_limits=bool(_get(doc, "clusterLimits", "enabled", default=False)),
+        min_cores=int(_get(doc, "clusterLimits", "cpu", "minCores", default=1)),
+        max_cores=int(_get(doc, "clusterLimits", "cpu", "maxCores", default=20)),
+        spot=bool(_get(doc, "spotInstances", "enabled", default=False)),
+        spot_diversity=bool(_get(doc, "spotInstances", "spotDiversityEnabled", default=False)),
+        spot_diversity_price_increase_limit_percent=float(
+            _get(doc, "spotInstances", "spotDiversityPriceIncreaseLimitPercent", default=20)
+        ),
+        spot_backups=bool(_get(doc, "spotInstances", "spotBackups", "enabled", default=False)),
+        evictor=bool(_get(doc, "evictor", "enabled", default=False)),
+        aggressive_mode=bool(_get(doc, "evictor", "aggressiveMode", default=False)),
+        evictor_interval_seconds=float(_get(doc, "evictor", "cycleInterval", default=300)),
+    )

@@ -181,7 +181,21 @@ def _grouped(
             reason += "; on-demand because no allowed spot type can be had for them now (spotBackups)"
         if alts:
             reason += f"; spot diversity: also {', '.join(alts)}"
+        tpl = members[0][0].template
         out.append(
-            AddNodes(name, capacity, zone, template, len(members), itype.vcpu, price, keys, reason, alts)
+            AddNodes(
+                name,
+                capacity,
+                zone,
+                template,
+                len(members),
+                itype.vcpu,
+                price,
+                keys,
+                reason,
+                alts,
+                tpl.labels,
+                tpl.taints,
+            )
         )
     return tuple(out)

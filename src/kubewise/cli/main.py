@@ -14,6 +14,7 @@ from kubewise.cli.controller import controller
 from kubewise.cli.platform import admin_app, db_app, server
 from kubewise.cli.policies import policies_app
 from kubewise.cli.savings import savings
+from kubewise.cli.simulate import simulate_command
 
 app = typer.Typer(
     name="kubewise",
@@ -26,6 +27,7 @@ app.command(name="savings")(savings)
 app.command(name="server")(server)
 app.command(name="agent")(agent)
 app.command(name="controller")(controller)
+app.command(name="simulate")(simulate_command)
 app.command(name="connect")(connect)
 app.add_typer(admin_app, name="admin")
 app.add_typer(db_app, name="db")

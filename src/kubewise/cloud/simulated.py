@@ -64,6 +64,13 @@ class SimulatedCloud:
         self._tokens[request.client_token] = [i.instance_id for i in made]
         return made
 
+    def adopt(self, instance_id: str, instance_type: str, capacity_type: str, zone: str) -> None:
+        """Take an instance that already runs (a node of the starting cluster) into the simulation."""
+        self.instances[instance_id] = Instance(
+            instance_id, instance_type, capacity_type, zone, "running", f"aws:///{zone}/{instance_id}"
+        )
+        self.started_at[instance_id] = self.clock()
+
     def _offered(self, name: str, capacity_type: str) -> bool:
         itype = self.catalog.get(name)
         return itype is not None and itype.price(capacity_type) is not None

@@ -43,8 +43,9 @@ class Executor:
 
     def _add(self, action: dict[str, Any]) -> Outcome:
         types = (action["instanceType"], *action.get("alternatives", []))
+        labels = tuple(sorted((action.get("labels") or {}).items()))
         request = NodeRequest(
-            action["id"], types, action["capacityType"], action["zone"], int(action["count"])
+            action["id"], types, action["capacityType"], action["zone"], int(action["count"]), labels
         )
         try:
             made = self.cloud.create_nodes(request)

@@ -137,6 +137,7 @@ class ActionRow(Base):
     hourly_price: Mapped[float | None] = mapped_column(Float)
     pods: Mapped[list[str] | None] = mapped_column(JSON)
     alternatives: Mapped[list[str] | None] = mapped_column(JSON)  # spot diversity: other types
+    labels: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the node template's labels
     reason: Mapped[str] = mapped_column(Text)
     finished_at: Mapped[dt.datetime | None]
     message: Mapped[str | None] = mapped_column(Text)  # the controller's, when it finished

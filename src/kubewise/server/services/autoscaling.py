@@ -17,7 +17,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from kubewise.autoscaler import Action, AddNodes, AutoscalerPolicy, DrainNode, plan_cycle
+from kubewise.autoscaler import (
+    Action,
+    AddNodes,
+    AutoscalerPolicy,
+    DrainNode,
+    plan_cycle,
+    policy_from_document,
+)
 from kubewise.optimizer import Constraints
 from kubewise.server.db import repositories as repo
 from kubewise.server.db.tables import ActionRow, AutoscalerStateRow, ClusterRow
@@ -29,25 +36,7 @@ __all__ = ["autoscaler_policy", "list_actions", "run_cycle", "run_cycle_for"]
 
 
 def autoscaler_policy(p: Policies) -> AutoscalerPolicy:
-    return AutoscalerPolicy(
-        enabled=p.enabled,
-        unschedulable_pods=p.unschedulable_pods.enabled,
-        node_downscaler=p.node_downscaler.enabled,
-        empty_nodes=p.node_downscaler.empty_nodes.enabled,
-        empty_delay_seconds=float(p.node_downscaler.empty_nodes.delay_seconds),
-        cluster_limits=p.cluster_limits.enabled,
-        min_cores=p.cluster_limits.cpu.min_cores,
-        max_cores=p.cluster_limits.cpu.max_cores,
-        spot=p.spot_instances.enabled,
-        spot_diversity=p.spot_instances.spot_diversity_enabled,
-        spot_diversity_price_increase_limit_percent=float(
-            p.spot_instances.spot_diversity_price_increase_limit_percent
-        ),
-        spot_backups=p.spot_instances.spot_backups.enabled,
-        evictor=p.evictor.enabled,
-        aggressive_mode=p.evictor.aggressive_mode,
-        evictor_interval_seconds=float(p.evictor.cycle_interval),
-    )
+    return policy_from_document(p.model_dump(mode="json", by_alias=True))
 
 
 def _identity(kind: str, node: str | None, itype: str | None, zone: str | None, pods: Any) -> tuple[Any, ...]:
@@ -72,6 +61,7 @@ def _row(cluster_id: str, action: Action, now: dt.datetime, position: int) -> Ac
         )
         row.count, row.hourly_price, row.pods = action.count, action.hourly_price, list(action.pods)
         row.alternatives = list(action.alternatives)
+        row.labels = dict(action.labels)
     else:
         row.node = action.node
         if isinstance(action, DrainNode):
@@ -91,6 +81,7 @@ def view(row: ActionRow) -> dict[str, Any]:
         out |= {
             "instanceType": row.instance_type,
             "alternatives": row.alternatives or [],
+            "labels": row.labels or {},
             "capacityType": row.capacity_type,
             "zone": row.zone,
             "count": row.count,

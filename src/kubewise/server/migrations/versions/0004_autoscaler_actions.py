@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.Column("hourly_price", sa.Float(), nullable=True),
         sa.Column("pods", sa.JSON(), nullable=True),
         sa.Column("alternatives", sa.JSON(), nullable=True),
+        sa.Column("labels", sa.JSON(), nullable=True),
         sa.Column("reason", sa.Text(), nullable=False),
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("message", sa.Text(), nullable=True),
