@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install savings test lint bench bench-ingest bench-agent clean
+.PHONY: install savings test lint bench bench-ingest bench-agent bench-autoscaling clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -35,6 +35,9 @@ bench-ingest: $(STAMP)
 
 bench-agent: $(STAMP)
 	$(PY) -m benchmarks.agent
+
+bench-autoscaling: $(STAMP)
+	$(PY) -m benchmarks.autoscaling
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

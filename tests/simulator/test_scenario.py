@@ -75,3 +75,14 @@ def test_a_spot_interruption_is_replaced_ahead_of_time() -> None:
 def test_malformed_scenarios_name_the_field(doc: object, message: str) -> None:
     with pytest.raises(ScenarioError, match=message.replace("[", r"\[").replace("]", r"\]")):
         parse_scenario(doc)
+
+
+def test_no_spot_capacity_falls_back_to_on_demand_only_with_spot_backups() -> None:
+    no_spot = {(t.name, "spot") for t in small_catalog()}
+    events = [{"at_minute": 5, "scale": {"owner": "web", "replicas": 15}}]
+    spot = {"enabled": True, "unschedulablePods": {"enabled": True}, "spotInstances": {"enabled": True}}
+    stuck = simulate(_scenario(events, spot), _cluster(), small_catalog(), shortages=set(no_spot))  # type: ignore[arg-type]
+    assert stuck.timeline[-1][2] > 0  # spot only, and the cloud has none: the pods wait
+    backups = {**spot, "spotInstances": {"enabled": True, "spotBackups": {"enabled": True}}}
+    served = simulate(_scenario(events, backups), _cluster(), small_catalog(), shortages=set(no_spot))  # type: ignore[arg-type]
+    assert served.timeline[-1][2] == 0 and served.timeline[-1][3] > 3  # on-demand nodes were added

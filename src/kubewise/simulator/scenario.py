@@ -15,7 +15,7 @@ The run is deterministic: the same scenario and cluster give the same figures.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -112,12 +112,21 @@ def parse_scenario(doc: Any) -> Scenario:
 
 
 def simulate(
-    scenario: Scenario, snapshot: Snapshot, catalog: RegionCatalog, policy: AutoscalerPolicy | None = None
+    scenario: Scenario,
+    snapshot: Snapshot,
+    catalog: RegionCatalog,
+    policy: AutoscalerPolicy | None = None,
+    observe: Callable[[float, Snapshot], None] | None = None,
+    shortages: set[tuple[str, str]] | None = None,
 ) -> Outcome:
-    """Run `scenario` on `snapshot` with `policy` (default: the scenario's policies)."""
+    """Run `scenario` on `snapshot` with `policy` (default: the scenario's policies); `observe(t,
+    cluster)` is called after every step (benchmarks measure the cluster with it); `shortages`:
+    (instance type, capacity type) offerings the simulated cloud has no capacity for."""
     policy = policy if policy is not None else policy_from_document(scenario.policies)
     clock = [0.0]
-    cloud = SimulatedCloud(catalog, lambda: clock[0], provisioning_seconds=scenario.provisioning_seconds)
+    cloud = SimulatedCloud(
+        catalog, lambda: clock[0], shortages=shortages, provisioning_seconds=scenario.provisioning_seconds
+    )
     cluster = SimCluster(snapshot, catalog, cloud)
     # the node pools are configuration: they outlive their last node (as node groups do)
     workload = [p for p in snapshot.active_pods if not (p.is_daemonset or p.is_mirror)]
@@ -156,6 +165,8 @@ def simulate(
             cluster.schedule()
             next_cycle = clock[0] + scenario.cycle_seconds
         outcome.timeline.append((clock[0], cluster.hourly_cost(), cluster.pending(), len(cluster.nodes)))
+        if observe is not None:
+            observe(clock[0], cluster.snapshot())
         clock[0] += scenario.step_seconds
         step += 1
     outcome.evictions, outcome.lost_pods = cluster.evictions, cluster.lost_pods
