@@ -79,3 +79,42 @@ def test_key_only_in_the_secret_and_identity_on_the_service_account() -> None:
     assert env["CLUSTER_ID"] == "c-1" and env["EKS_CLUSTER_NAME"] == "prod"
     assert deployment["containers"][0]["livenessProbe"]["httpGet"]["path"] == "/healthz"
     assert deployment["containers"][0]["readinessProbe"]["httpGet"]["path"] == "/readyz"
+
+
+def _controller_objects() -> list[dict[str, object]]:
+    from kubewise.agent.controller_manifests import ControllerInstall, controller_manifests
+
+    spec = ControllerInstall(
+        api_url="https://kubewise.example.com",
+        cluster_id="c-1",
+        image="ghcr.io/kubewise/kubewise:0.1.0",
+        version="0.1.0",
+        region="us-east-1",
+        cluster_name="prod",
+        launch_template="lt-0abc",
+        subnets="us-east-1a=subnet-1,us-east-1b=subnet-2",
+        cloud_identity="arn:aws:iam::111122223333:role/kubewise-controller",
+    )
+    return controller_manifests(spec)
+
+
+@pytest.mark.parametrize("version", ["1.29.0", kubernetes_validate.latest_version()])
+def test_the_controllers_objects_are_valid_and_write_only_what_it_needs(version: str) -> None:
+    objects = _controller_objects()
+    for obj in objects:
+        kubernetes_validate.validate(obj, version, strict=True)
+    (role,) = [o for o in objects if o["kind"] == "ClusterRole"]
+    writes = {(r, v) for rule in role["rules"] for r in rule["resources"] for v in rule["verbs"]} - {  # type: ignore[index, union-attr]
+        (r, v) for r in ("nodes", "pods") for v in ("get", "list", "watch")
+    }
+    assert writes == {("nodes", "patch"), ("nodes", "delete"), ("pods/eviction", "create")}
+    (deployment,) = [o for o in objects if o["kind"] == "Deployment"]
+    env = deployment["spec"]["template"]["spec"]["containers"][0]["env"]  # type: ignore[index]
+    assert {"name": "API_KEY", "valueFrom": {"secretKeyRef": {"name": AGENT_NAME, "key": "API_KEY"}}} in env
+    # the key is read from the agent's Secret: the controller brings no Secret of its own
+    assert [o["kind"] for o in objects] == [
+        "ServiceAccount",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "Deployment",
+    ]

@@ -104,3 +104,31 @@ def test_missing_identity_asks_for_the_flags(world: tuple[FakeApi, Path, str, st
         ["connect", "--provider", "eks", "--kubeconfig", str(kubeconfig), "--server", url, "--api-key", key],
     )
     assert r.exit_code == 1 and "EKS_ACCOUNT_ID" in r.stderr
+
+
+def test_controller_manifests_come_with_the_cluster_identity(world: tuple[FakeApi, Path, str, str]) -> None:
+    _, kubeconfig, url, key = world
+    r = _connect(
+        kubeconfig,
+        url,
+        key,
+        "--controller",
+        "--launch-template",
+        "lt-0abc",
+        "--subnets",
+        "us-east-1a=subnet-1",
+    )
+    assert r.exit_code == 0, r.output
+    docs = list(yaml.safe_load_all(r.stdout))
+    (deployment,) = [
+        d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == "kubewise-controller"
+    ]
+    env = {e["name"]: e.get("value") for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert (
+        env["CLUSTER_NAME"] == "prod"
+        and env["AWS_REGION"] == "us-east-1"
+        and env["SUBNETS"] == "us-east-1a=subnet-1"
+    )
+    assert env["LAUNCH_TEMPLATE"] == "lt-0abc" and env["CLUSTER_ID"]
+    missing = _connect(kubeconfig, url, key, "--controller")
+    assert missing.exit_code == 2 and "--controller needs" in missing.output

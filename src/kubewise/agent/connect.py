@@ -9,13 +9,14 @@ from typing import Any
 
 from kubewise import __version__
 from kubewise.agent.cluster_reader import connect_api, read_nodes
+from kubewise.agent.controller_manifests import ControllerInstall, controller_manifests
 from kubewise.agent.discovery import discover
 from kubewise.agent.installer import apply_manifests
 from kubewise.agent.manifests import AgentInstall, agent_manifests
 from kubewise.agent.platform_client import PlatformClient
 from kubewise.agent.settings import AgentSettings
 
-__all__ = ["ConnectResult", "connect_cluster"]
+__all__ = ["ConnectResult", "ControllerOptions", "connect_cluster"]
 
 DEFAULT_IMAGE = f"ghcr.io/kubewise/kubewise:{__version__}"
 _ENV = {  # the discovered identity, passed to the agent so it never has to ask the cloud again
@@ -36,6 +37,13 @@ _ENV = {  # the discovered identity, passed to the agent so it never has to ask 
 }
 
 
+@dataclass(frozen=True)
+class ControllerOptions:
+    launch_template: str
+    subnets: str  # zone=subnet-id,...
+    cloud_identity: str | None = None
+
+
 @dataclass
 class ConnectResult:
     cluster_id: str
@@ -54,6 +62,7 @@ def connect_cluster(
     cloud_identity: str | None = None,
     apply: bool = False,
     platform: PlatformClient | None = None,
+    controller: ControllerOptions | None = None,
 ) -> ConnectResult:
     nodes = read_nodes(context, kubeconfig)
     body = discover(settings, nodes, None)
@@ -74,5 +83,19 @@ def connect_cluster(
         cloud_identity=cloud_identity,
     )
     manifests = agent_manifests(install)
+    if controller is not None:
+        manifests += controller_manifests(
+            ControllerInstall(
+                api_url=install.api_url,
+                cluster_id=cluster_id,
+                image=image,
+                version=__version__,
+                region=str(details.get("region", "")),
+                cluster_name=str(details.get("clusterName", "")),
+                launch_template=controller.launch_template,
+                subnets=controller.subnets,
+                cloud_identity=controller.cloud_identity,
+            )
+        )
     applied = apply_manifests(connect_api(context, kubeconfig), manifests) if apply else []
     return ConnectResult(cluster_id, body, manifests, applied)

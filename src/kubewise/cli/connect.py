@@ -12,7 +12,7 @@ import typer
 import yaml
 
 from kubewise.agent.cluster_reader import ClusterReadError
-from kubewise.agent.connect import DEFAULT_IMAGE, connect_cluster
+from kubewise.agent.connect import DEFAULT_IMAGE, ControllerOptions, connect_cluster
 from kubewise.agent.discovery import DiscoveryError
 from kubewise.agent.installer import ApplyError
 from kubewise.agent.platform_client import AgentFatal
@@ -44,10 +44,25 @@ def connect(
         str | None, Opt("--cloud-identity", help="IAM role ARN (IRSA) or GCP service account.")
     ] = None,
     apply: Annotated[bool, Opt("--apply", help="Apply through the kubeconfig instead of printing.")] = False,
+    controller: Annotated[
+        bool, Opt("--controller", help="Also install the cluster controller (EKS/kOps on AWS).")
+    ] = False,
+    launch_template: Annotated[
+        str | None, Opt("--launch-template", help="Controller: the node group's launch template.")
+    ] = None,
+    subnets: Annotated[str | None, Opt("--subnets", help="Controller: zone=subnet-id,...")] = None,
+    controller_identity: Annotated[
+        str | None, Opt("--controller-identity", help="Controller: IAM role ARN (IRSA).")
+    ] = None,
 ) -> None:
-    """Register the cluster and print (or --apply) the read-only agent's manifests."""
+    """Register the cluster and print (or --apply) the read-only agent's manifests (and the controller's)."""
     if provider not in ("eks", "gke", "aks", "kops"):
         typer.echo(f"error: --provider must be eks, gke, aks or kops, got {provider!r}", err=True)
+        raise typer.Exit(2)
+    if controller and (provider not in ("eks", "kops") or not launch_template or not subnets):
+        typer.echo(
+            "error: --controller needs --provider eks or kops, --launch-template and --subnets", err=True
+        )
         raise typer.Exit(2)
     names = {
         "eks": ("eks_account_id", "eks_region", "eks_cluster_name"),
@@ -66,6 +81,9 @@ def connect(
             image=image,
             cloud_identity=cloud_identity,
             apply=apply,
+            controller=ControllerOptions(launch_template or "", subnets or "", controller_identity)
+            if controller
+            else None,
         )
     except (AgentFatal, DiscoveryError, ClusterReadError, ApplyError) as exc:
         typer.echo(f"error: {str(exc).removeprefix('agent failed: ')}", err=True)
