@@ -66,17 +66,14 @@ def main() -> None:
             "events": _events(args.hours),
         }
     )
-    bounds: list[float] = []
+    bounds: dict[str, list[float]] = {"any": [], "on-demand": []}
+    capacity = {"any": (CAPACITY_SPOT, CAPACITY_ON_DEMAND), "on-demand": (CAPACITY_ON_DEMAND,)}
 
     def hourly_bound(t: float, cluster: Snapshot) -> None:
-        if t % 3600 == 0:
-            pods = tuple(p for p in cluster.pods if not p.is_daemonset or p.node_name)
-            plan = plan_snapshot(
-                Snapshot(cluster.nodes, pods, cluster.pdbs),
-                catalog,
-                Constraints(capacity_types=(CAPACITY_SPOT, CAPACITY_ON_DEMAND)),
-            )
-            bounds.append(plan.lower_bound)
+        if t % 3600 == 0:  # the pods running and waiting now, planned from scratch
+            for name, allowed in capacity.items():
+                plan = plan_snapshot(cluster, catalog, Constraints(capacity_types=allowed))
+                bounds[name].append(plan.lower_bound)
 
     on_demand = {**POLICIES, "spotInstances": {"enabled": False}}
     runs: list[tuple[str, Any, float]] = []
