@@ -17,11 +17,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from builders import daemonset_pod, hostname_anti_affinity, node, pod, small_catalog, zone_spread
-from kubewise.autoscaler import AutoscalerPolicy, DeleteNode, DrainNode, consolidate, empty_nodes, scale_up
+from kubewise.autoscaler import (
+    AddNodes,
+    AutoscalerPolicy,
+    DeleteNode,
+    DrainNode,
+    consolidate,
+    empty_nodes,
+    scale_up,
+)
 from kubewise.autoscaler.downscaler import is_empty
 from kubewise.autoscaler.evictor import disruptions_left
 from kubewise.model import LabelSelector, Pod, PodDisruptionBudget, Snapshot
-from kubewise.optimizer import Constraints
+from kubewise.optimizer import Constraints, NodeTemplate, PlannedNode, planned_node_object
 from kubewise.scheduling import ClusterState, verify_placement
 
 ZONES = ("us-east-1a", "us-east-1b")
@@ -176,11 +184,27 @@ def test_the_evictor_never_breaks_a_pdb_or_moves_what_must_stay(
         for key in drained:
             p = by_key[key]
             assert p.owner_kind and not p.has_local_storage and replicas[(p.owner_kind, p.owner_name)] > 1
-    # what the drained nodes ran fits on the nodes that stay (checked here independently, first fit)
+    # what the drained nodes ran fits on the nodes that stay and the new ones asked for (checked here
+    # independently, first fit)
     gone = {a.node for a in result.actions if isinstance(a, DeleteNode)}
     assert all(by_key[k].node_name in gone for k in drained)
-    stay = [n for n in snap.nodes if n.name not in gone]
+    types = {t.name: t for t in small_catalog()}
+    new = [
+        planned_node_object(
+            PlannedNode(
+                types[a.instance_type], a.capacity_type, a.zone, NodeTemplate(a.template, a.labels, a.taints)
+            ),
+            f"new-{i}-{j}",
+        )
+        for i, a in enumerate(result.actions)
+        if isinstance(a, AddNodes)
+        for j in range(a.count)
+    ]
+    stay = [n for n in snap.nodes if n.name not in gone] + new
     assignment: dict[str, list[Pod]] = {n.name: [p for p in snap.pods if p.node_name == n.name] for n in stay}
+    new_cost = sum(a.count * a.hourly_price for a in result.actions if isinstance(a, AddNodes))
+    saved = sum(types[n.instance_type].on_demand_price for n in snap.nodes if n.name in gone)
+    assert new_cost <= saved * 0.8 + 1e-9  # a replacement saves at least evictor_min_saving_percent
     state = ClusterState(stay)
     for name, placed in assignment.items():
         for p in placed:

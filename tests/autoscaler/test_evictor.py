@@ -5,7 +5,15 @@ from __future__ import annotations
 import dataclasses
 
 from builders import node, pod, small_catalog
-from kubewise.autoscaler import AutoscalerPolicy, CordonNode, DeleteNode, DrainNode, consolidate, plan_cycle
+from kubewise.autoscaler import (
+    AddNodes,
+    AutoscalerPolicy,
+    CordonNode,
+    DeleteNode,
+    DrainNode,
+    consolidate,
+    plan_cycle,
+)
 from kubewise.autoscaler.evictor import disruptions_left
 from kubewise.model import LabelSelector, OwnerKind, PodDisruptionBudget, Snapshot
 from kubewise.optimizer import Constraints
@@ -70,7 +78,25 @@ def test_pods_that_do_not_fit_elsewhere_keep_their_node() -> None:
     ]
     snap = _three_nodes(*big)
     result = consolidate(snap, small_catalog(), dataclasses.replace(ON, evictor_nodes_per_cycle=3))
-    assert result.actions == () and result.kept["n1"] == "its pods do not all fit on the other nodes"
+    assert result.actions == ()
+    assert (
+        "do not fit elsewhere and new nodes for them would cost $0.2000/h of its $0.2000/h"
+        in result.kept["n1"]
+    )
+
+
+def test_a_node_is_replaced_by_a_cheaper_one_when_its_pods_fit_nowhere_else() -> None:
+    nodes = (node("big", "m.4xlarge", 15800, 62), node("n2", "m.large", 1900, 7))
+    pods = [pod(f"web-{i}", 500, 1, app="web", node_name="big", phase="Running") for i in range(3)]
+    pods.append(pod("other", 1500, 5, app="other", node_name="n2", phase="Running"))
+    pods.append(pod("other-2", 1500, 5, app="other", node_name="n2", phase="Running"))
+    result = consolidate(Snapshot(nodes, tuple(pods)), small_catalog(), ON)
+    kinds = [a.kind for a in result.actions]
+    assert kinds == ["add-nodes", "cordon-node", "drain-node", "delete-node"]
+    add = result.actions[0]
+    assert isinstance(add, AddNodes) and add.count * add.hourly_price <= 0.80 * 0.8
+    assert add.reason.startswith("replaces big:") and "instead of $0.8000/h" in result.actions[2].reason
+    assert sorted(add.pods) == ["default/web-0", "default/web-1", "default/web-2"]
 
 
 def test_no_consolidation_while_pods_are_pending_and_only_every_interval() -> None:

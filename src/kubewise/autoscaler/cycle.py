@@ -93,7 +93,7 @@ def plan_cycle(
             snapshot.pdbs,
             snapshot.namespace_labels,
         )
-        moved = consolidate(rest, catalog, policy)
+        moved = consolidate(rest, catalog, policy, constraints, unavailable)
         actions += moved.actions
         notes |= moved.kept
         evictor_ran_at = now

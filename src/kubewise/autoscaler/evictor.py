@@ -9,23 +9,28 @@ workload; always, a static pod, a node labelled `REMOVAL_DISABLED_LABEL=true`, o
 PodDisruptionBudget has no disruption left (budgets are spent across the nodes of one run). While pods
 are pending nothing is consolidated (the room would be theirs). The
 pods must all find room on the remaining schedulable nodes by `scheduling.ClusterState.can_place`;
-moving pods onto new nodes (replacing a node by a cheaper one) is not done here.
+or else the node is replaced: its pods are planned as a scale-up would plan them without it (room
+on the other nodes first, then the cheapest new nodes, spot when allowed), and it goes when that
+costs at least `evictor_min_saving_percent` less than the node. The new nodes are asked for before
+the drain; the drained pods wait for them (PodDisruptionBudgets bound how many at a time).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from kubewise.autoscaler.actions import CordonNode, DeleteNode, DrainNode
+from kubewise.autoscaler.actions import AddNodes, CordonNode, DeleteNode, DrainNode
 from kubewise.autoscaler.downscaler import REMOVAL_DISABLED_LABEL
 from kubewise.autoscaler.policy import AutoscalerPolicy
-from kubewise.autoscaler.scale_up import cluster_state, pending_pods
+from kubewise.autoscaler.scale_up import cluster_state, pending_pods, scale_up
 from kubewise.catalog import price_node
 from kubewise.catalog.types import RegionCatalog
 from kubewise.model import CPU, Node, OwnerKind, Pod, PodDisruptionBudget, Snapshot
+from kubewise.optimizer import Constraints
 from kubewise.scheduling import ClusterState
 
 __all__ = ["Consolidation", "consolidate", "disruptions_left"]
@@ -33,7 +38,7 @@ __all__ = ["Consolidation", "consolidate", "disruptions_left"]
 
 @dataclass(frozen=True, slots=True)
 class Consolidation:
-    actions: tuple[CordonNode | DrainNode | DeleteNode, ...]
+    actions: tuple[AddNodes | CordonNode | DrainNode | DeleteNode, ...]
     kept: dict[str, str]  # nodes tried and left, with why
 
 
@@ -96,7 +101,14 @@ def _rehome(state: ClusterState, pods: Sequence[Pod], node: str, targets: Sequen
     return [where for _, where in placed]
 
 
-def consolidate(snapshot: Snapshot, catalog: RegionCatalog, policy: AutoscalerPolicy) -> Consolidation:
+def consolidate(
+    snapshot: Snapshot,
+    catalog: RegionCatalog,
+    policy: AutoscalerPolicy,
+    constraints: Constraints | None = None,
+    unavailable: frozenset[tuple[str, str]] = frozenset(),
+) -> Consolidation:
+    constraints = constraints if constraints is not None else Constraints()
     if not policy.evictor:
         return Consolidation((), {})
     if pending_pods(snapshot):  # the room it would fill is what the pending pods are waiting for
@@ -113,9 +125,10 @@ def consolidate(snapshot: Snapshot, catalog: RegionCatalog, policy: AutoscalerPo
             on_node.setdefault(pod.node_name, []).append(pod)
     removing: set[str] = set()
     receiving: set[str] = set()  # nodes given moved pods this run: not drained in the same run
-    actions: list[CordonNode | DrainNode | DeleteNode] = []
+    actions: list[AddNodes | CordonNode | DrainNode | DeleteNode] = []
     kept: dict[str, str] = {}
     order = sorted(snapshot.nodes, key=lambda n: (-_worth(n, catalog), n.name))
+    tries = 0  # replacements planned this run: each is a plan, so the most expensive nodes only
     for node in order:
         if len(removing) >= policy.evictor_nodes_per_cycle:
             break
@@ -141,20 +154,75 @@ def consolidate(snapshot: Snapshot, catalog: RegionCatalog, policy: AutoscalerPo
             if n.name != node.name and n.name not in removing and not n.unschedulable
         ]
         chosen = _rehome(state, pods, node.name, targets)
-        if chosen is None:
-            kept[node.name] = "its pods do not all fit on the other nodes"
+        price = price_node(node, catalog).hourly_price
+        added: tuple[AddNodes, ...] = ()
+        if chosen is not None:
+            gain = f"saves ${price:.4f}/h" if price is not None else "frees its capacity"
+            reason = f"its {len(pods)} pod(s) fit on the other nodes; removing it {gain} (evictor)"
+            receiving.update(chosen)
+        elif tries >= policy.evictor_replacement_tries:
+            kept[node.name] = (
+                "its pods do not all fit on the other nodes (no more replacements tried this run)"
+            )
             continue
-        receiving.update(chosen)
+        else:
+            tries += 1
+            replacement = _replacement(snapshot, node, catalog, constraints, policy, unavailable, price)
+            if isinstance(replacement, str):
+                kept[node.name] = replacement
+                continue
+            added, reason = replacement
+            receiving.update(n.name for n in snapshot.nodes if n.name != node.name)  # room may be used
         for key, n in spent.items():
             budgets[key] -= n
         removing.add(node.name)
-        saves = price_node(node, catalog).hourly_price
-        gain = f"saves ${saves:.4f}/h" if saves is not None else "frees its capacity"
-        reason = f"its {len(pods)} pod(s) fit on the other nodes; removing it {gain} (evictor)"
         names = tuple(sorted(p.key for p in pods))
         actions += [
+            *added,
             CordonNode(node.name, f"{reason}: no new pods"),
             DrainNode(node.name, names, f"{reason}: pods evicted (PodDisruptionBudgets respected)"),
             DeleteNode(node.name, f"{reason}: removed once drained"),
         ]
     return Consolidation(tuple(actions), kept)
+
+
+def _replacement(
+    snapshot: Snapshot,
+    node: Node,
+    catalog: RegionCatalog,
+    constraints: Constraints,
+    policy: AutoscalerPolicy,
+    unavailable: frozenset[tuple[str, str]],
+    price: float | None,
+) -> tuple[tuple[AddNodes, ...], str] | str:
+    """Cheaper new node(s) for `node`'s pods (those that fit elsewhere go there), or why not."""
+    if price is None:
+        return "its price is unknown: no cheaper replacement can be shown"
+    view = Snapshot(
+        tuple(n for n in snapshot.nodes if n.name != node.name),
+        tuple(
+            dataclasses.replace(p, node_name="", phase="Pending") if p.node_name == node.name else p
+            for p in snapshot.pods
+            if not (p.node_name == node.name and (p.is_daemonset or p.is_mirror))
+        ),
+        snapshot.pdbs,
+        snapshot.namespace_labels,
+    )
+    up = scale_up(view, catalog, constraints, policy, unavailable)
+    if up.unplaceable:
+        return f"its pods do not all fit elsewhere, nor on new nodes ({up.unplaceable[0].reason})"
+    cost = sum(a.count * a.hourly_price for a in up.actions)
+    if cost > price * (1 - policy.evictor_min_saving_percent / 100):
+        return (
+            f"its pods do not fit elsewhere and new nodes for them would cost ${cost:.4f}/h "
+            f"of its ${price:.4f}/h (less than evictor_min_saving_percent saved)"
+        )
+    kinds = (
+        ", ".join(f"{a.count} x {a.instance_type} ({a.capacity_type})" for a in up.actions) or "no new node"
+    )
+    reason = (
+        f"its pods run for ${cost:.4f}/h instead of ${price:.4f}/h on {kinds} and the other nodes; "
+        "replaced (evictor)"
+    )
+    added = tuple(dataclasses.replace(a, reason=f"replaces {node.name}: {a.reason}") for a in up.actions)
+    return added, reason

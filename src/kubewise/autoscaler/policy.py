@@ -31,6 +31,8 @@ class AutoscalerPolicy:
     aggressive_mode: bool = False  # also move bare pods, pods with local storage, single replicas
     evictor_interval_seconds: float = 300.0
     evictor_nodes_per_cycle: int = 1  # nodes drained per evictor run: disruption comes in small steps
+    evictor_min_saving_percent: float = 20.0  # a node is replaced only when that saves this much of it
+    evictor_replacement_tries: int = 3  # nodes per run whose replacement is planned (most expensive first)
 
     def __post_init__(self) -> None:
         if self.min_cores > self.max_cores:
