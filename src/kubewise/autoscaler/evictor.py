@@ -160,6 +160,9 @@ def consolidate(
             gain = f"saves ${price:.4f}/h" if price is not None else "frees its capacity"
             reason = f"its {len(pods)} pod(s) fit on the other nodes; removing it {gain} (evictor)"
             receiving.update(chosen)
+        elif removing:  # a replacement is planned on the cluster as it is: one change per run
+            kept[node.name] = "its pods do not all fit on the other nodes (a node already goes this run)"
+            continue
         elif tries >= policy.evictor_replacement_tries:
             kept[node.name] = (
                 "its pods do not all fit on the other nodes (no more replacements tried this run)"
