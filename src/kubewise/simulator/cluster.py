@@ -28,7 +28,8 @@ INTERRUPTION_TAINT = "aws-node-termination-handler/spot-itn"
 class SimCluster:
     def __init__(self, snapshot: Snapshot, catalog: RegionCatalog, cloud: SimulatedCloud) -> None:
         self.catalog, self.cloud = catalog, cloud
-        self.nodes: dict[str, Node] = {n.name: n for n in snapshot.nodes}
+        # the starting nodes are the cloud's instances too (a node without an instance id gets one)
+        self.nodes: dict[str, Node] = {n.name: self._with_instance(n) for n in snapshot.nodes}
         self.pods: dict[str, Pod] = {p.key: p for p in snapshot.active_pods}
         self.pdbs, self.namespace_labels = snapshot.pdbs, snapshot.namespace_labels
         self.joining: dict[str, str] = {}  # instance id -> zone, for nodes not in the cluster yet
@@ -37,10 +38,10 @@ class SimCluster:
         self.lost_pods = 0
         self.unavailable: set[tuple[str, str]] = set()
         self._made = 0
-        for node in self.nodes.values():  # the starting nodes are the cloud's instances too
-            self.nodes[node.name] = node = self._with_instance(node)
-            iid = node.provider_id.rsplit("/", 1)[-1]
-            cloud.adopt(iid, node.instance_type, node.capacity_type, node.zone)
+        for node in self.nodes.values():
+            cloud.adopt(
+                node.provider_id.rsplit("/", 1)[-1], node.instance_type, node.capacity_type, node.zone
+            )
 
     @staticmethod
     def _with_instance(node: Node) -> Node:
