@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from fake_kube_api import NODES, PDBS, PODS, FakeApi, serve, write_kubeconfig
+from kube_objects import node_json
 from kubewise.agent.cluster_reader import connect_api
 from kubewise.catalog.loading import load_region
 from kubewise.cloud.simulated import SimulatedCloud
@@ -21,29 +22,6 @@ from kubewise.controller.platform import ControllerPlatform
 from live_server import live_server
 
 EKS = {"eks": {"accountId": "111122223333", "region": "us-east-1", "clusterName": "prod"}}
-
-
-def _node(name: str) -> dict[str, Any]:
-    return {
-        "kind": "Node",
-        "apiVersion": "v1",
-        "metadata": {
-            "name": name,
-            "labels": {
-                "node.kubernetes.io/instance-type": "m5.large",
-                "topology.kubernetes.io/region": "us-east-1",
-                "topology.kubernetes.io/zone": "us-east-1a",
-                "kubernetes.io/arch": "amd64",
-                "kubernetes.io/os": "linux",
-                "kubernetes.io/hostname": name,
-            },
-        },
-        "spec": {"providerID": f"aws:///us-east-1a/i-{name}"},
-        "status": {
-            "allocatable": {"cpu": "1930m", "memory": "7Gi", "pods": "29"},
-            "capacity": {"cpu": "2", "memory": "8Gi", "pods": "29"},
-        },
-    }
 
 
 def _pod(name: str, cpu: str, node: str | None) -> dict[str, Any]:
@@ -111,7 +89,10 @@ class Setup:
 @pytest.fixture
 def setup(tmp_path: Path) -> Iterator[Setup]:
     fake = FakeApi(
-        {NODES: [_node("n1"), _node("n2")], PODS: [_pod("web-a", "300m", "n1"), _pod("web-b", "300m", "n2")]}
+        {
+            NODES: [node_json("n1"), node_json("n2")],
+            PODS: [_pod("web-a", "300m", "n1"), _pod("web-b", "300m", "n2")],
+        }
     )
     fake.operable = True
     with serve(fake) as kube_url, live_server(tmp_path) as (url, key):
@@ -121,7 +102,7 @@ def setup(tmp_path: Path) -> Iterator[Setup]:
 EVICTOR = {"enabled": True, "evictor": {"enabled": True}}
 
 
-def test_consolidation_cordons_drains_and_deletes_the_node(setup: Setup) -> None:
+def test_consolidation_cordons_drains_and_deletes_thenode_json(setup: Setup) -> None:
     planned = setup.snapshot(EVICTOR)
     assert [a["kind"] for a in planned] == ["cordon-node", "drain-node", "delete-node"]
     node = planned[0]["node"]

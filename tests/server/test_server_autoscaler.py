@@ -6,35 +6,14 @@ from typing import Any
 
 from conftest import Platform
 
+from kube_objects import node_json
+
 AGENT = "/v1/agent/clusters"
 ON = {
     "enabled": True,
     "unschedulablePods": {"enabled": True},
     "nodeDownscaler": {"enabled": True, "emptyNodes": {"enabled": True, "delaySeconds": 300}},
 }
-
-
-def _node(name: str) -> dict[str, Any]:
-    return {
-        "kind": "Node",
-        "apiVersion": "v1",
-        "metadata": {
-            "name": name,
-            "labels": {
-                "node.kubernetes.io/instance-type": "m5.large",
-                "topology.kubernetes.io/region": "us-east-1",
-                "topology.kubernetes.io/zone": "us-east-1a",
-                "kubernetes.io/arch": "amd64",
-                "kubernetes.io/os": "linux",
-                "kubernetes.io/hostname": name,
-            },
-        },
-        "spec": {"providerID": f"aws:///us-east-1a/i-{name}"},
-        "status": {
-            "allocatable": {"cpu": "1930m", "memory": "7Gi", "pods": "29"},
-            "capacity": {"cpu": "2", "memory": "8Gi", "pods": "29"},
-        },
-    }
 
 
 def _pod(name: str, cpu: str, node: str | None = None, owner: str = "ReplicaSet") -> dict[str, Any]:
@@ -78,7 +57,7 @@ def _run(platform: Platform, acme: dict[str, str], cluster_id: str) -> Any:
 def test_pending_pods_become_an_add_nodes_action_with_its_reason_once(
     platform: Platform, acme: dict[str, str], cluster_id: str
 ) -> None:
-    items = [_node("n1"), _pod("busy", "1800m", "n1")] + [_pod(f"web-{i}", "1500m") for i in range(3)]
+    items = [node_json("n1"), _pod("busy", "1800m", "n1")] + [_pod(f"web-{i}", "1500m") for i in range(3)]
     _setup(platform, acme, cluster_id, items, ON)
     first = _run(platform, acme, cluster_id)
     assert first["enabled"] is True and first["unplaceable"] == []
@@ -99,8 +78,8 @@ def test_pending_pods_become_an_add_nodes_action_with_its_reason_once(
 
 def test_empty_nodes_go_after_the_delay(platform: Platform, acme: dict[str, str], cluster_id: str) -> None:
     items = [
-        _node("n1"),
-        _node("n2"),
+        node_json("n1"),
+        node_json("n2"),
         _pod("web", "500m", "n1"),
         _pod("agent", "100m", "n2", owner="DaemonSet"),
     ]
@@ -118,7 +97,7 @@ def test_empty_nodes_go_after_the_delay(platform: Platform, acme: dict[str, str]
 def test_nothing_happens_while_automation_is_off_and_scopes_hold(
     platform: Platform, acme: dict[str, str], cluster_id: str
 ) -> None:
-    items = [_node("n1"), _pod("busy", "1800m", "n1"), _pod("web", "1500m")]
+    items = [node_json("n1"), _pod("busy", "1800m", "n1"), _pod("web", "1500m")]
     _setup(platform, acme, cluster_id, items, {"enabled": False, "unschedulablePods": {"enabled": True}})
     off = _run(platform, acme, cluster_id)
     assert off["enabled"] is False and off["actions"] == []
@@ -139,7 +118,7 @@ def test_nothing_happens_while_automation_is_off_and_scopes_hold(
 def test_the_loop_runs_automated_clusters_only(
     platform: Platform, acme: dict[str, str], cluster_id: str
 ) -> None:
-    items = [_node("n1"), _pod("busy", "1800m", "n1"), _pod("web", "1500m")]
+    items = [node_json("n1"), _pod("busy", "1800m", "n1"), _pod("web", "1500m")]
     _setup(platform, acme, cluster_id, items, ON)
     waiting = platform.client.post(
         "/v1/kubernetes/external-clusters",
@@ -167,7 +146,7 @@ def test_the_loop_runs_automated_clusters_only(
 def test_the_evictor_drains_a_node_whose_pods_fit_elsewhere(
     platform: Platform, acme: dict[str, str], cluster_id: str
 ) -> None:
-    items = [_node("n1"), _node("n2"), _pod("web-a", "300m", "n1"), _pod("web-b", "300m", "n2")]
+    items = [node_json("n1"), node_json("n2"), _pod("web-a", "300m", "n1"), _pod("web-b", "300m", "n2")]
     for item in items[2:]:  # two replicas of one workload: neither is the only one
         item["metadata"]["ownerReferences"][0]["name"] = "web-rs"
         item["metadata"]["labels"] = {"app": "web"}
@@ -210,7 +189,7 @@ def _agent_key(platform: Platform, acme: dict[str, str], cluster_id: str) -> dic
 def test_the_controller_takes_pending_actions_and_reports_results(
     platform: Platform, acme: dict[str, str], cluster_id: str
 ) -> None:
-    items = [_node("n1"), _pod("busy", "1800m", "n1"), _pod("web", "1500m")]
+    items = [node_json("n1"), _pod("busy", "1800m", "n1"), _pod("web", "1500m")]
     _setup(platform, acme, cluster_id, items, ON)
     (action,) = _run(platform, acme, cluster_id)["actions"]
     agent = _agent_key(platform, acme, cluster_id)
@@ -238,7 +217,7 @@ def test_the_controller_takes_pending_actions_and_reports_results(
 def test_a_capacity_report_moves_the_plan_to_other_offerings(
     platform: Platform, acme: dict[str, str], cluster_id: str
 ) -> None:
-    items = [_node("n1"), _pod("busy", "1800m", "n1"), _pod("web", "1500m")]
+    items = [node_json("n1"), _pod("busy", "1800m", "n1"), _pod("web", "1500m")]
     _setup(platform, acme, cluster_id, items, ON)
     (first,) = _run(platform, acme, cluster_id)["actions"]
     agent = _agent_key(platform, acme, cluster_id)

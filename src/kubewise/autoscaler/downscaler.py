@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from kubewise.autoscaler.actions import CordonNode, DeleteNode
 from kubewise.autoscaler.policy import AutoscalerPolicy
-from kubewise.autoscaler.scale_up import cluster_state, pending_pods
-from kubewise.model import CPU, Node, Snapshot
+from kubewise.autoscaler.scale_up import cluster_state, node_cores, pending_pods
+from kubewise.model import Snapshot
 
 __all__ = ["REMOVAL_DISABLED_LABEL", "EmptyNodes", "empty_nodes", "is_empty"]
 
@@ -35,10 +35,6 @@ def is_empty(snapshot: Snapshot) -> dict[str, bool]:
     return {n.name: n.name not in busy for n in snapshot.nodes}
 
 
-def _cores(node: Node) -> int:
-    return -(-node.capacity.get(CPU, 0) // 1000)
-
-
 def empty_nodes(
     snapshot: Snapshot, policy: AutoscalerPolicy, now: float, empty_since: Mapping[str, float]
 ) -> EmptyNodes:
@@ -48,7 +44,7 @@ def empty_nodes(
         return EmptyNodes((), since, {})
     pending = pending_pods(snapshot)
     state = cluster_state(snapshot) if pending else None
-    cores = sum(_cores(n) for n in snapshot.nodes)
+    cores = sum(node_cores(n) for n in snapshot.nodes)
     nodes = {n.name: n for n in snapshot.nodes}
     actions: list[CordonNode | DeleteNode] = []
     kept: dict[str, str] = {}
@@ -64,13 +60,13 @@ def empty_nodes(
         if state is not None and any(state.can_place(p, name) is None for p in pending):
             kept[name] = "a pending pod can run on it"
             continue
-        if policy.cluster_limits and cores - _cores(node) < policy.min_cores:
-            left = cores - _cores(node)
+        if policy.cluster_limits and cores - node_cores(node) < policy.min_cores:
+            left = cores - node_cores(node)
             kept[name] = (
                 f"removing it would leave {left} cores, under clusterLimits.cpu.minCores={policy.min_cores}"
             )
             continue
-        cores -= _cores(node)
+        cores -= node_cores(node)
         why = f"only DaemonSet pods for {waited:.0f}s ({delay})"
         actions += [CordonNode(name, f"{why}: no new pods"), DeleteNode(name, f"{why}: removed")]
     return EmptyNodes(tuple(actions), since, kept)

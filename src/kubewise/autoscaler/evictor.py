@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from kubewise.autoscaler.actions import AddNodes, CordonNode, DeleteNode, DrainNode
 from kubewise.autoscaler.downscaler import REMOVAL_DISABLED_LABEL
 from kubewise.autoscaler.policy import AutoscalerPolicy
-from kubewise.autoscaler.scale_up import cluster_state, pending_pods, scale_up
+from kubewise.autoscaler.scale_up import cluster_state, largest_first, pending_pods, scale_up
 from kubewise.catalog import price_node
 from kubewise.catalog.types import RegionCatalog
 from kubewise.model import CPU, Node, OwnerKind, Pod, PodDisruptionBudget, Snapshot
@@ -88,7 +88,7 @@ def _rehome(state: ClusterState, pods: Sequence[Pod], node: str, targets: Sequen
     for pod in pods:
         state.remove(pod, node)
     placed: list[tuple[Pod, str]] = []
-    for pod in sorted(pods, key=lambda p: (-p.requests.get(CPU, 0), -p.requests.get("memory", 0), p.key)):
+    for pod in sorted(pods, key=largest_first):
         target = next((t for t in targets if state.can_place(pod, t) is None), None)
         if target is None:
             for done, where in placed:

@@ -23,7 +23,7 @@ from kubewise.model import CAPACITY_ON_DEMAND, CPU, Node, Pod, Snapshot
 from kubewise.optimizer import Constraints, PlannedNode, plan_snapshot, planned_node_object
 from kubewise.scheduling import ClusterState
 
-__all__ = ["ScaleUp", "cluster_state", "pending_pods", "scale_up"]
+__all__ = ["ScaleUp", "cluster_state", "largest_first", "node_cores", "pending_pods", "scale_up"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,14 +49,15 @@ def cluster_state(snapshot: Snapshot) -> ClusterState:
     return state
 
 
-def _size(pod: Pod) -> tuple[int, int, str]:
+def largest_first(pod: Pod) -> tuple[int, int, str]:
+    """Sort key: the most CPU first, then memory, then by name (deterministic)."""
     return (-pod.requests.get(CPU, 0), -pod.requests.get("memory", 0), pod.key)
 
 
 def _onto_existing(state: ClusterState, pending: Sequence[Pod]) -> tuple[list[tuple[Pod, str]], list[Pod]]:
     placed, waiting = [], []
     names = [n.name for n in state.nodes]
-    for pod in sorted(pending, key=_size):
+    for pod in sorted(pending, key=largest_first):
         target = next((n for n in names if state.can_place(pod, n) is None), None)
         if target is None:
             waiting.append(pod)
@@ -66,8 +67,13 @@ def _onto_existing(state: ClusterState, pending: Sequence[Pod]) -> tuple[list[tu
     return placed, waiting
 
 
+def node_cores(node: Node) -> int:
+    """The node's vCPUs, whole (what clusterLimits.cpu counts)."""
+    return -(-node.capacity.get(CPU, 0) // 1000)
+
+
 def _cores(snapshot: Snapshot) -> int:
-    return sum(-(-n.capacity.get(CPU, 0) // 1000) for n in snapshot.nodes)
+    return sum(node_cores(n) for n in snapshot.nodes)
 
 
 def _checked(
@@ -82,7 +88,7 @@ def _checked(
     out = []
     for planned, node in zip(plan_nodes, nodes, strict=True):
         ok = []
-        for pod in sorted(planned.pods, key=_size):
+        for pod in sorted(planned.pods, key=largest_first):
             if state.can_place(pod, node.name) is None:
                 state.place(pod, node.name)
                 ok.append(pod)

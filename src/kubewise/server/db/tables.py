@@ -89,26 +89,26 @@ class ApiKeyRow(Base):
     revoked_at: Mapped[dt.datetime | None]
 
 
-class ClusterObjectRow(Base):
+class _ObjectColumns:
+    """One Kubernetes object of a cluster, keyed by kind, namespace and name."""
+
+    cluster_id: Mapped[str] = mapped_column(ForeignKey("clusters.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(100), primary_key=True)
+    namespace: Mapped[str] = mapped_column(String(253), primary_key=True)
+    name: Mapped[str] = mapped_column(String(253), primary_key=True)
+    body: Mapped[dict[str, Any]]
+
+
+class ClusterObjectRow(_ObjectColumns, Base):
     """The cluster's Kubernetes objects as the agent last reported them (snapshot, then deltas)."""
 
     __tablename__ = "cluster_objects"
-    cluster_id: Mapped[str] = mapped_column(ForeignKey("clusters.id", ondelete="CASCADE"), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(100), primary_key=True)
-    namespace: Mapped[str] = mapped_column(String(253), primary_key=True)
-    name: Mapped[str] = mapped_column(String(253), primary_key=True)
-    body: Mapped[dict[str, Any]]
 
 
-class StagedObjectRow(Base):
+class StagedObjectRow(_ObjectColumns, Base):
     """The pages of a paged snapshot received so far; they replace `cluster_objects` with the last."""
 
     __tablename__ = "staged_objects"
-    cluster_id: Mapped[str] = mapped_column(ForeignKey("clusters.id", ondelete="CASCADE"), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(100), primary_key=True)
-    namespace: Mapped[str] = mapped_column(String(253), primary_key=True)
-    name: Mapped[str] = mapped_column(String(253), primary_key=True)
-    body: Mapped[dict[str, Any]]
 
 
 class PolicyRow(Base):
