@@ -1,11 +1,11 @@
-# The two commands of the README: `make savings` (main job) and `make test` (whole suite, as CI runs it).
+# The two commands of the README: `make demo` (main job) and `make test` (whole suite, as CI runs it).
 # Both install into ./.venv first, so a fresh clone needs nothing but python3 (>= 3.11) and make.
 
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install savings test lint bench bench-ingest bench-agent bench-autoscaling clean
+.PHONY: install demo savings test lint bench bench-ingest bench-agent bench-autoscaling clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -14,6 +14,9 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/kubewise demo
 
 savings: $(STAMP)
 	$(VENV)/bin/kubewise savings --example

@@ -68,6 +68,22 @@ def test_watched_changes_become_deltas(setup: tuple[FakeApi, Agent, str, str]) -
     assert {m for m, _, _ in fake.requests} == {"GET"}
 
 
+def test_an_object_the_client_models_reject_still_comes_through(
+    setup: tuple[FakeApi, Agent, str, str],
+) -> None:
+    # the client's V1Node requires every nodeInfo field; an API server may send fewer (or a newer shape)
+    fake, agent, _, _ = setup
+    agent.connect()
+    agent.snapshot()
+    odd = _node("n2")
+    odd["status"]["nodeInfo"] = {"architecture": "arm64"}
+    fake.emit(NODES, "ADDED", odd)
+    seen: list[dict[str, object]] = []
+    _until(lambda: bool(seen.extend((agent.watch.drain() or []) if agent.watch else [])) or bool(seen))
+    (change,) = seen
+    assert change["op"] == "upsert" and change["object"]["metadata"]["name"] == "n2"  # type: ignore[index]
+
+
 def test_an_expired_watch_makes_a_new_snapshot(setup: tuple[FakeApi, Agent, str, str]) -> None:
     fake, agent, url, key = setup
     cluster_id = agent.connect()

@@ -99,3 +99,51 @@ def test_the_cycle_does_nothing_while_automation_is_off() -> None:
     assert plan_cycle(snap, small_catalog(), Constraints(), off, now=0.0).actions == ()
     on = plan_cycle(snap, small_catalog(), Constraints(), ON, now=0.0)
     assert any(isinstance(a, AddNodes) for a in on.actions)
+
+
+def test_pods_whose_nodes_are_starting_get_no_second_node() -> None:
+    existing = node("n1", "m.large", 2000, 8)
+    busy = pod("busy", 1900, 6, node_name="n1")
+    asked = pod("web-abc12", 1000, 3, app="web")
+    result = scale_up(
+        _cluster(asked, nodes=(existing,), bound=(busy,)),
+        small_catalog(),
+        Constraints(),
+        ON,
+        in_flight=frozenset({"default/web-abc12"}),
+    )
+    assert result.actions == () and result.waiting_for_nodes == ("default/web-abc12",)
+
+
+def test_a_pod_made_again_under_a_new_name_is_covered_by_the_node_asked_for_its_predecessor() -> None:
+    # the evictor asked for a node for web-7d9f8c-aaaaa, then drained it: its ReplicaSet made
+    # web-7d9f8c-bbbbb. That one waits for the same node; a second new pod of the workload does not.
+    existing = node("n1", "m.large", 2000, 8)
+    busy = pod("busy", 1900, 6, node_name="n1")
+    again = pod("web-7d9f8c-bbbbb", 1000, 3, app="web")
+    extra = pod("web-7d9f8c-ccccc", 1000, 3, app="web")
+    result = scale_up(
+        _cluster(again, extra, nodes=(existing,), bound=(busy,)),
+        small_catalog(),
+        Constraints(),
+        ON,
+        in_flight=frozenset({"default/web-7d9f8c-aaaaa"}),
+    )
+    assert result.waiting_for_nodes == ("default/web-7d9f8c-bbbbb",)
+    assert [p for a in result.actions for p in a.pods] == ["default/web-7d9f8c-ccccc"]
+
+
+def test_an_in_flight_pod_that_still_exists_covers_only_itself() -> None:
+    existing = node("n1", "m.large", 2000, 8)
+    busy = pod("busy", 1900, 6, node_name="n1")
+    running = pod("web-7d9f8c-aaaaa", 100, 1, app="web", node_name="n1")
+    new = pod("web-7d9f8c-bbbbb", 1000, 3, app="web")
+    result = scale_up(
+        _cluster(new, nodes=(existing,), bound=(busy, running)),
+        small_catalog(),
+        Constraints(),
+        ON,
+        in_flight=frozenset({"default/web-7d9f8c-aaaaa"}),
+    )
+    assert result.waiting_for_nodes == ()
+    assert [p for a in result.actions for p in a.pods] == ["default/web-7d9f8c-bbbbb"]

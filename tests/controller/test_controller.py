@@ -171,3 +171,68 @@ def test_forbidden_and_revoked_stop_the_controller_with_one_line(setup: Setup) -
     assert "\n" not in str(err.value)
     with pytest.raises(ControllerFatal, match=r"rejected the API key \(401\).*stops"):
         setup.controller(key="kw_0123456789abcdef_revoked").run_once()
+
+
+def test_a_node_gone_before_its_actions_fails_them_at_once_and_holds_nothing_up(setup: Setup) -> None:
+    planned = setup.snapshot(EVICTOR)
+    node = planned[0]["node"]
+    setup.fake.objects[NODES] = [n for n in setup.fake.objects[NODES] if n["metadata"]["name"] != node]
+    assert setup.controller().run_once() == 3
+    statuses = {a["kind"]: (a["status"], a.get("message", "")) for a in setup.actions()}
+    assert statuses["cordon-node"][0] == "failed" and statuses["drain-node"][0] == "failed"
+    assert statuses["delete-node"][0] == "done"
+
+
+def test_new_nodes_get_the_templates_labels_and_taints_from_the_cloud(setup: Setup) -> None:
+    taint = {"key": "dedicated", "value": "batch", "effect": "NoSchedule"}
+    for n in setup.fake.objects[NODES]:
+        n["metadata"]["labels"]["pool"] = "batch"
+        n["spec"]["taints"] = [taint]
+    tolerating = _pod("new", "1500m", None)
+    tolerating["spec"]["tolerations"] = [{"key": "dedicated", "operator": "Equal", "value": "batch"}]
+    tolerating["spec"]["nodeSelector"] = {"pool": "batch"}
+    setup.fake.objects[PODS] = [_pod("big-a", "1800m", "n1"), _pod("big-b", "1800m", "n2"), tolerating]
+    (add,) = [a for a in setup.snapshot({"enabled": True, "unschedulablePods": {"enabled": True}})
+              if a["kind"] == "add-nodes"]  # fmt: skip
+    assert add["taints"] == [taint] and add["labels"]["pool"] == "batch"
+    assert setup.controller().run_once() == 1
+    (inst,) = setup.cloud.instances.values()
+    assert ("pool", "batch") in inst.labels and inst.taints == (("dedicated", "batch", "NoSchedule"),)
+
+
+def test_a_node_being_replaced_is_drained_once_its_replacement_joined(setup: Setup) -> None:
+    platform = ControllerPlatform(setup.url, setup.agent_key, setup.cluster_id, attempts=2, max_wait=0.01)
+    clock = [0.0]
+    executor = Executor(
+        NodeOps(connect_api(None, setup.kubeconfig)), setup.cloud, platform, clock=lambda: clock[0]
+    )
+    add = {"id": "a1", "kind": "add-nodes", "instanceType": "m5.large", "capacityType": "on-demand",
+           "zone": "us-east-1a", "count": 1, "replaces": "n1"}  # fmt: skip
+    assert executor.execute(add) is not None
+    (inst,) = setup.cloud.instances.values()
+    drain = {"id": "d1", "kind": "drain-node", "node": "n1"}
+    assert executor.execute(drain) is None  # the new node has not joined: n1 keeps its pods
+    assert any(p["spec"].get("nodeName") == "n1" for p in setup.fake.objects[PODS])
+    joined = node_json("n3")
+    joined["spec"]["providerID"] = inst.provider_id
+    setup.fake.objects[NODES].append(joined)
+    assert executor.execute(drain) == ("done", "n1 drained")
+    assert not any(p["spec"].get("nodeName") == "n1" for p in setup.fake.objects[PODS])
+
+
+def test_a_replacement_that_never_joins_leaves_the_node_uncordoned(setup: Setup) -> None:
+    platform = ControllerPlatform(setup.url, setup.agent_key, setup.cluster_id, attempts=2, max_wait=0.01)
+    clock = [0.0]
+    kube = NodeOps(connect_api(None, setup.kubeconfig))
+    executor = Executor(kube, setup.cloud, platform, clock=lambda: clock[0], replacement_wait=600)
+    add = {"id": "a1", "kind": "add-nodes", "instanceType": "m5.large", "capacityType": "on-demand",
+           "zone": "us-east-1a", "count": 1, "replaces": "n2"}  # fmt: skip
+    executor.execute(add)
+    kube.cordon("n2")
+    clock[0] = 601.0
+    status, message = executor.execute({"id": "d1", "kind": "drain-node", "node": "n2"}) or ("", "")
+    assert status == "failed" and "did not join within 600s" in message
+    (n2,) = [n for n in setup.fake.objects[NODES] if n["metadata"]["name"] == "n2"]
+    assert not n2["spec"].get("unschedulable")
+    later = executor.execute({"id": "x1", "kind": "delete-node", "node": "n2"})
+    assert later is not None and later[0] == "failed" and n2 in setup.fake.objects[NODES]

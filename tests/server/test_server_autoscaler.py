@@ -239,3 +239,33 @@ def test_a_capacity_report_moves_the_plan_to_other_offerings(
         f"{base}/capacity", json={"unavailable": [{"instanceType": "x"}]}, headers=agent
     )
     assert bad.status_code == 422
+
+
+def test_a_replacement_that_cannot_start_keeps_the_node_it_was_to_replace(
+    platform: Platform, acme: dict[str, str], cluster_id: str
+) -> None:
+    web_a, web_b = _pod("web-a", "300m", "n1"), _pod("web-b", "300m", "n2")
+    for item in (web_a, web_b):  # two replicas: web-a may move, but n2 has no room for it
+        item["metadata"]["ownerReferences"][0]["name"] = "web-rs"
+    items = [node_json("n1"), node_json("n2"), web_a, web_b, _pod("busy", "1500m", "n2")]
+    _setup(platform, acme, cluster_id, items, {"enabled": True, "evictor": {"enabled": True}})
+    actions = _run(platform, acme, cluster_id)["actions"]
+    assert [(a["kind"], a.get("node") or a.get("replaces")) for a in actions] == [
+        ("add-nodes", "n1"),
+        ("cordon-node", "n1"),
+        ("drain-node", "n1"),
+        ("delete-node", "n1"),
+    ]
+    agent = _agent_key(platform, acme, cluster_id)
+    base = f"/v1/controller/clusters/{cluster_id}"
+    failed = {"status": "failed", "message": "no capacity"}
+    r = platform.client.post(f"{base}/actions/{actions[0]['id']}/result", json=failed, headers=agent)
+    assert r.status_code == 200
+    assert platform.client.get(f"{base}/actions", headers=agent).json()["items"] == []
+    trail = platform.client.get(f"/v1/kubernetes/clusters/{cluster_id}/actions", headers=acme).json()["items"]
+    assert {a["kind"]: a["status"] for a in trail} == {
+        "add-nodes": "failed",
+        "cordon-node": "failed",
+        "drain-node": "failed",
+        "delete-node": "failed",
+    }

@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from builders import daemonset_pod, node, pod, small_catalog
-from kubewise.autoscaler import AutoscalerPolicy
+from kubewise.autoscaler import SPOT_FALLBACK_LABEL, AutoscalerPolicy
 from kubewise.model import Snapshot
 from kubewise.simulator import ScenarioError, parse_scenario, simulate
 
@@ -86,3 +86,40 @@ def test_no_spot_capacity_falls_back_to_on_demand_only_with_spot_backups() -> No
     backups = {**spot, "spotInstances": {"enabled": True, "spotBackups": {"enabled": True}}}
     served = simulate(_scenario(events, backups), _cluster(), small_catalog(), shortages=set(no_spot))  # type: ignore[arg-type]
     assert served.timeline[-1][2] == 0 and served.timeline[-1][3] > 3  # on-demand nodes were added
+
+
+def test_fallback_nodes_go_back_to_spot_once_the_shortage_is_over() -> None:
+    shortage = {(t.name, "spot") for t in small_catalog()}
+    ended_at = 15 * 60.0
+    spot_nodes: list[tuple[float, int, int]] = []  # (t, spot nodes, fallback nodes)
+
+    def watch(t: float, cluster: Snapshot) -> None:
+        if t >= ended_at:
+            shortage.clear()  # the cloud has spot capacity again
+        spot = sum(1 for n in cluster.nodes if n.capacity_type == "spot")
+        fallback = sum(1 for n in cluster.nodes if n.labels.get(SPOT_FALLBACK_LABEL) == "true")
+        spot_nodes.append((t, spot, fallback))
+
+    policies = {
+        "enabled": True,
+        "unschedulablePods": {"enabled": True},
+        "spotInstances": {
+            "enabled": True,
+            "spotBackups": {"enabled": True, "spotBackupRestoreRateSeconds": 600},
+        },
+    }
+    scenario = parse_scenario(
+        {
+            "duration_minutes": 90,
+            "provisioning_seconds": 120,
+            "policies": policies,
+            "events": [{"at_minute": 5, "scale": {"owner": "web", "replicas": 15}}],
+        }
+    )
+    outcome = simulate(scenario, _cluster(), small_catalog(), observe=watch, shortages=shortage)
+    peak_fallback = max(f for _, _, f in spot_nodes)
+    assert peak_fallback > 0  # the scale-up ran on-demand while spot could not be had
+    # the capacity report lasts 30 minutes; then, within a restore period, the fallback nodes go
+    _, spot_end, fallback_end = spot_nodes[-1]
+    assert fallback_end == 0 and spot_end > 1
+    assert outcome.timeline[-1][2] == 0 and outcome.lost_pods == 0

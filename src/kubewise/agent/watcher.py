@@ -92,7 +92,8 @@ class ClusterWatch:
         failures = 0
         method: Callable[..., Any] = listing.method(self.api)
         while self._current(generation):
-            stream = watch.Watch()
+            # events as the JSON sent: no client-model validation that one unusual object could fail
+            stream = watch.Watch(return_type="object")
             try:
                 for event in stream.stream(
                     method,

@@ -25,6 +25,7 @@ class AddNodes:
     alternatives: tuple[str, ...] = ()  # other types that run the same pods (spot diversity), cheapest first
     labels: tuple[tuple[str, str], ...] = ()  # the template's labels, which the new nodes must carry
     taints: tuple[Taint, ...] = ()  # the template's taints
+    replaces: str = ""  # a node to drain once these nodes run; not drained if they cannot be started
     kind: str = "add-nodes"
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from kubewise.autoscaler.actions import AddNodes, CordonNode, DeleteNode, DrainNode
@@ -33,7 +33,15 @@ from kubewise.model import CPU, Node, OwnerKind, Pod, PodDisruptionBudget, Snaps
 from kubewise.optimizer import Constraints
 from kubewise.scheduling import ClusterState
 
-__all__ = ["Consolidation", "consolidate", "disruptions_left"]
+__all__ = [
+    "Consolidation",
+    "budget_spent",
+    "consolidate",
+    "disruptions_left",
+    "replacement_for",
+    "why_node_stays",
+    "workload_replicas",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +86,34 @@ def _why_stays(pod: Pod, replicas: Counter[tuple[str, str, str]], aggressive: bo
     return None
 
 
+def budget_spent(snapshot: Snapshot, pods: Sequence[Pod]) -> Counter[tuple[str, str]]:
+    """How many disruptions of each PodDisruptionBudget evicting `pods` takes."""
+    return Counter(k for p in pods for b in snapshot.pdbs if b.covers(p) for k in [(b.namespace, b.name)])
+
+
+def why_node_stays(
+    node: Node,
+    pods: Sequence[Pod],
+    replicas: Counter[tuple[str, str, str]],
+    budgets: Mapping[tuple[str, str], int],
+    spent: Counter[tuple[str, str]],
+    aggressive: bool,
+) -> str | None:
+    """Why `node` must not be drained now (None: it may be): its label, a pod that must stay, or a
+    PodDisruptionBudget without the disruptions its pods would take."""
+    if node.labels.get(REMOVAL_DISABLED_LABEL) == "true":
+        return f"labelled {REMOVAL_DISABLED_LABEL}=true"
+    why = next((w for p in pods if (w := _why_stays(p, replicas, aggressive))), None)
+    blocked = next((k for k, n in spent.items() if n > budgets[k]), None)
+    if why is None and blocked is not None:
+        why = f"PodDisruptionBudget {blocked[0]}/{blocked[1]} allows {budgets[blocked]} disruption(s) now"
+    return why
+
+
+def workload_replicas(pods: Sequence[Pod]) -> Counter[tuple[str, str, str]]:
+    return Counter((p.namespace, p.owner_kind, p.owner_name) for p in pods if p.owner_kind != OwnerKind.NONE)
+
+
 def _worth(node: Node, catalog: RegionCatalog) -> float:
     price = price_node(node, catalog).hourly_price
     return price if price is not None else node.capacity.get(CPU, 0) / 1e6  # unknown price: by size
@@ -115,9 +151,7 @@ def consolidate(
         return Consolidation((), {"evictor": "pods are pending: no consolidation this run"})
     state = cluster_state(snapshot)
     active = snapshot.active_pods
-    replicas = Counter(
-        (p.namespace, p.owner_kind, p.owner_name) for p in active if p.owner_kind != OwnerKind.NONE
-    )
+    replicas = workload_replicas(active)
     budgets = {(b.namespace, b.name): disruptions_left(b, active) for b in snapshot.pdbs}
     on_node: dict[str, list[Pod]] = {}
     for pod in active:
@@ -135,16 +169,8 @@ def consolidate(
         pods = on_node.get(node.name, [])
         if not pods or node.unschedulable or node.name in receiving:
             continue  # empty nodes are the downscaler's; cordoned ones are someone's work already
-        if node.labels.get(REMOVAL_DISABLED_LABEL) == "true":
-            kept[node.name] = f"labelled {REMOVAL_DISABLED_LABEL}=true"
-            continue
-        why = next((w for p in pods if (w := _why_stays(p, replicas, policy.aggressive_mode))), None)
-        spent = Counter(
-            k for p in pods for b in snapshot.pdbs if b.covers(p) for k in [(b.namespace, b.name)]
-        )
-        blocked = next((k for k, n in spent.items() if n > budgets[k]), None)
-        if why is None and blocked is not None:
-            why = f"PodDisruptionBudget {blocked[0]}/{blocked[1]} allows {budgets[blocked]} disruption(s) now"
+        spent = budget_spent(snapshot, pods)
+        why = why_node_stays(node, pods, replicas, budgets, spent, policy.aggressive_mode)
         if why is not None:
             kept[node.name] = why
             continue
@@ -170,7 +196,7 @@ def consolidate(
             continue
         else:
             tries += 1
-            replacement = _replacement(snapshot, node, catalog, constraints, policy, unavailable, price)
+            replacement = replacement_for(snapshot, node, catalog, constraints, policy, unavailable, price)
             if isinstance(replacement, str):
                 kept[node.name] = replacement
                 continue
@@ -189,7 +215,7 @@ def consolidate(
     return Consolidation(tuple(actions), kept)
 
 
-def _replacement(
+def replacement_for(
     snapshot: Snapshot,
     node: Node,
     catalog: RegionCatalog,
@@ -227,5 +253,8 @@ def _replacement(
         f"its pods run for ${cost:.4f}/h instead of ${price:.4f}/h on {kinds} and the other nodes; "
         "replaced (evictor)"
     )
-    added = tuple(dataclasses.replace(a, reason=f"replaces {node.name}: {a.reason}") for a in up.actions)
+    added = tuple(
+        dataclasses.replace(a, reason=f"replaces {node.name}: {a.reason}", replaces=node.name)
+        for a in up.actions
+    )
     return added, reason

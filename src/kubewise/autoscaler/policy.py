@@ -27,6 +27,7 @@ class AutoscalerPolicy:
     spot_diversity: bool = False  # offer the cloud other spot types too (a diverse fleet)
     spot_diversity_price_increase_limit_percent: float = 20.0  # ... costing at most this much more
     spot_backups: bool = False  # on-demand when no spot type can be had
+    spot_backup_restore_rate_seconds: float = 1800.0  # how often a fallback node is tried back on spot
     evictor: bool = False  # consolidation: drain and remove nodes whose pods fit elsewhere
     aggressive_mode: bool = False  # also move bare pods, pods with local storage, single replicas
     evictor_interval_seconds: float = 300.0
@@ -69,6 +70,9 @@ def policy_from_document(doc: Mapping[str, Any]) -> AutoscalerPolicy:
             _get(doc, "spotInstances", "spotDiversityPriceIncreaseLimitPercent", default=20)
         ),
         spot_backups=bool(_get(doc, "spotInstances", "spotBackups", "enabled", default=False)),
+        spot_backup_restore_rate_seconds=float(
+            _get(doc, "spotInstances", "spotBackups", "spotBackupRestoreRateSeconds", default=1800)
+        ),
         evictor=bool(_get(doc, "evictor", "enabled", default=False)),
         aggressive_mode=bool(_get(doc, "evictor", "aggressiveMode", default=False)),
         evictor_interval_seconds=float(_get(doc, "evictor", "cycleInterval", default=300)),

@@ -23,7 +23,20 @@ from kubewise.model import CAPACITY_ON_DEMAND, CPU, Node, Pod, Snapshot
 from kubewise.optimizer import Constraints, PlannedNode, plan_snapshot, planned_node_object
 from kubewise.scheduling import ClusterState
 
-__all__ = ["ScaleUp", "cluster_state", "largest_first", "node_cores", "pending_pods", "scale_up"]
+__all__ = [
+    "SPOT_FALLBACK_LABEL",
+    "ScaleUp",
+    "cluster_state",
+    "largest_first",
+    "node_cores",
+    "pending_pods",
+    "scale_up",
+    "waiting_for_nodes",
+]
+
+# on an on-demand node planned under a spot policy (spotBackups): `autoscaler.spot_restore` moves it
+# back to spot once spot can be had again
+SPOT_FALLBACK_LABEL = "autoscaling.kubewise.dev/spot-fallback"
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,11 +46,34 @@ class ScaleUp:
     fits_existing: tuple[str, ...]  # pending pods an existing node has room for: no node needed
     new_nodes: tuple[Node, ...] = ()  # the nodes the actions create, as the scheduler will see them
     placement: tuple[tuple[str, str], ...] = ()  # (pod, node) for every pending pod given a place
+    waiting_for_nodes: tuple[str, ...] = ()  # pending pods whose nodes were asked for and are starting
 
 
 def pending_pods(snapshot: Snapshot) -> list[Pod]:
     """Pods waiting for a node (DaemonSet and static pods aside: nodes bring their own)."""
     return [p for p in snapshot.active_pods if not p.node_name and not p.is_daemonset and not p.is_mirror]
+
+
+def _workload(key: str) -> str:
+    """`namespace/name` without the name's last `-suffix`: what a controller's generated pod names
+    share (`web-7d9f8c-x2kqz` -> `web-7d9f8c`), so a pod made again under a new name is recognised."""
+    return key.rsplit("-", 1)[0]
+
+
+def waiting_for_nodes(pending: Sequence[Pod], in_flight: frozenset[str], present: set[str]) -> set[str]:
+    """The pending pods that nodes already asked for will take: those named in `in_flight`, and, for
+    each pod named there that no longer exists (evicted, and made again by its controller under a new
+    name), one pending pod of the same workload."""
+    covered = {p.key for p in pending if p.key in in_flight}
+    substitutes: dict[str, int] = {}
+    for key in in_flight - present:
+        substitutes[_workload(key)] = substitutes.get(_workload(key), 0) + 1
+    for pod in sorted(pending, key=lambda p: p.key):
+        workload = _workload(pod.key)
+        if pod.key not in covered and substitutes.get(workload, 0) > 0:
+            covered.add(pod.key)
+            substitutes[workload] -= 1
+    return covered
 
 
 def cluster_state(snapshot: Snapshot) -> ClusterState:
@@ -107,16 +143,20 @@ def scale_up(
 ) -> ScaleUp:
     """`unavailable`: (type, capacity type) offerings the cloud recently had no capacity for;
     `displaced`: pending pods that were on a node being replaced (pod -> why), named in the reasons;
-    `in_flight`: pending pods whose new nodes were asked for already and are still starting."""
-    pending = [p for p in pending_pods(snapshot) if p.key not in in_flight]
+    `in_flight`: pods whose new nodes were asked for already and are still starting (see
+    `waiting_for_nodes`)."""
+    all_pending = pending_pods(snapshot)
+    starting = waiting_for_nodes(all_pending, in_flight, {p.key for p in snapshot.pods})
+    pending = [p for p in all_pending if p.key not in starting]
+    in_time = tuple(sorted(starting))
     if not pending:
-        return ScaleUp((), (), ())
+        return ScaleUp((), (), (), waiting_for_nodes=in_time)
     state = cluster_state(snapshot)
     on_existing, waiting = _onto_existing(state, pending)
     existing = tuple(p.key for p, _ in on_existing)
     placement = [(p.key, n) for p, n in on_existing]
     if not waiting:
-        return ScaleUp((), (), existing, (), tuple(placement))
+        return ScaleUp((), (), existing, (), tuple(placement), in_time)
     allowed = capacity_constraints(constraints, policy, unavailable)
     daemonsets = tuple(p for p in snapshot.active_pods if p.is_daemonset)
     planning = Snapshot(snapshot.nodes, tuple(waiting) + daemonsets, snapshot.pdbs, snapshot.namespace_labels)
@@ -144,6 +184,7 @@ def scale_up(
         existing,
         tuple(node for _, node, _ in checked),
         tuple(sorted(placement)),
+        in_time,
     )
 
 
@@ -183,8 +224,10 @@ def _grouped(
             f"{why}; {itype.name} ({capacity}, {zone}, ${price:.4f}/h each, {len(members)} node(s)) "
             "is the cheapest way found to run them"
         )
+        labels = members[0][0].template.labels
         if policy.spot and capacity == CAPACITY_ON_DEMAND:
             reason += "; on-demand because no allowed spot type can be had for them now (spotBackups)"
+            labels = (*labels, (SPOT_FALLBACK_LABEL, "true"))
         if alts:
             reason += f"; spot diversity: also {', '.join(alts)}"
         tpl = members[0][0].template
@@ -200,7 +243,7 @@ def _grouped(
                 keys,
                 reason,
                 alts,
-                tpl.labels,
+                labels,
                 tpl.taints,
             )
         )

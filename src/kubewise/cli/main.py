@@ -11,6 +11,7 @@ from kubewise import __version__
 from kubewise.cli.agent import agent
 from kubewise.cli.connect import connect
 from kubewise.cli.controller import controller
+from kubewise.cli.demo import demo
 from kubewise.cli.platform import admin_app, db_app, server
 from kubewise.cli.policies import policies_app
 from kubewise.cli.savings import savings
@@ -28,6 +29,7 @@ app.command(name="server")(server)
 app.command(name="agent")(agent)
 app.command(name="controller")(controller)
 app.command(name="simulate")(simulate_command)
+app.command(name="demo")(demo)
 app.command(name="connect")(connect)
 app.add_typer(admin_app, name="admin")
 app.add_typer(db_app, name="db")

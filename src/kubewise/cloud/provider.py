@@ -23,6 +23,7 @@ class NodeRequest:
     zone: str
     count: int
     labels: tuple[tuple[str, str], ...] = ()  # what the node template puts on the nodes
+    taints: tuple[tuple[str, str, str], ...] = ()  # ... and its taints, as (key, value, effect)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +34,8 @@ class Instance:
     zone: str
     state: str  # pending | running | terminated
     provider_id: str  # as the node's spec.providerID will say
+    labels: tuple[tuple[str, str], ...] = ()  # what the request asked the node to carry
+    taints: tuple[tuple[str, str, str], ...] = ()
 
 
 class CapacityError(RuntimeError):

@@ -56,7 +56,14 @@ class SimulatedCloud:
             itype = available[n % len(available)]  # a diverse request is spread over its types
             made.append(
                 Instance(
-                    iid, itype, request.capacity_type, request.zone, "pending", f"aws:///{request.zone}/{iid}"
+                    iid,
+                    itype,
+                    request.capacity_type,
+                    request.zone,
+                    "pending",
+                    f"aws:///{request.zone}/{iid}",
+                    request.labels,
+                    request.taints,
                 )
             )
             self.instances[iid] = made[-1]

@@ -12,11 +12,15 @@ from typing import Any
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-__all__ = ["ControllerFatal", "EvictionBlocked", "NodeOps"]
+__all__ = ["ControllerFatal", "EvictionBlocked", "NodeGone", "NodeOps"]
 
 
 class ControllerFatal(RuntimeError):
     """The controller cannot go on; one line: what failed and what to do."""
+
+
+class NodeGone(RuntimeError):
+    """The node is not in the cluster (any more)."""
 
 
 class EvictionBlocked(RuntimeError):
@@ -44,7 +48,35 @@ class NodeOps:
             raise
 
     def cordon(self, node: str) -> None:
-        self._call("patch", "nodes", lambda: self.core.patch_node(node, {"spec": {"unschedulable": True}}))
+        try:
+            self._call(
+                "patch", "nodes", lambda: self.core.patch_node(node, {"spec": {"unschedulable": True}})
+            )
+        except ApiException as exc:
+            if exc.status == 404:
+                raise NodeGone(f"node {node} is not in the cluster") from None
+            raise
+
+    def uncordon(self, node: str) -> None:
+        try:
+            self._call(
+                "patch", "nodes", lambda: self.core.patch_node(node, {"spec": {"unschedulable": None}})
+            )
+        except ApiException as exc:
+            if exc.status != 404:
+                raise
+
+    def provider_ids(self) -> set[str]:
+        """The `spec.providerID` of every node in the cluster (the nodes that joined)."""
+        found: set[str] = set()
+        token: str | None = None
+        while True:
+            extra = {"_continue": token} if token else {}
+            page = self._call("list", "nodes", lambda extra=extra: self.core.list_node(limit=500, **extra))
+            found.update(str(n.spec.provider_id) for n in page.items or [] if n.spec and n.spec.provider_id)
+            token = page.metadata._continue if page.metadata else None
+            if not token:
+                return found
 
     def provider_id(self, node: str) -> str | None:
         try:

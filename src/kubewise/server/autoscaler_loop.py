@@ -41,7 +41,16 @@ class AutoscalerLoop:
                     row = repo.cluster_for_cycle(session, cluster_id)
                     if row is None or row.snapshot_at is None:
                         continue  # another replica has it, or nothing to plan on yet
-                    stored += len(run_cycle_for(session, row, self.clock())["actions"])
+                    result = run_cycle_for(session, row, self.clock())
+                stored += len(result["actions"])
+                log.info(
+                    "autoscaler cycle",
+                    extra={
+                        "cluster_id": cluster_id,
+                        "actions": len(result["actions"]),
+                        "notes": result["notes"],
+                    },
+                )
             except ServiceError as exc:
                 log.warning("autoscaler cycle skipped", extra={"cluster_id": cluster_id, "why": str(exc)})
             except Exception:  # a bug in one cluster's cycle must not stop the loop for the others

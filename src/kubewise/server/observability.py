@@ -35,7 +35,20 @@ class Metrics:
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, message, and the fields passed in `extra`."""
 
-    FIELDS = ("method", "route", "path", "status", "ms")
+    FIELDS = (
+        "method",
+        "route",
+        "path",
+        "status",
+        "ms",
+        "cluster_id",
+        "action",
+        "actions",
+        "notes",
+        "objects",
+        "sequence",
+        "why",
+    )
 
     def format(self, record: logging.LogRecord) -> str:
         out = {

@@ -3,7 +3,9 @@
 Used by `simulator.scenario` (`kubewise simulate`). The autoscaler's actions are carried out as the
 controller would: add-nodes asks `SimulatedCloud` (nodes join once their instance runs), cordon marks
 a node unschedulable, drain evicts its workload pods (their controllers recreate them, pending), and
-delete removes the node (pods still on it are recreated pending; bare pods are lost). Pending pods
+delete removes the node (pods still on it are recreated pending; bare pods are lost). A node whose
+replacement nodes cannot be started is left alone. Unlike the controller, a drain here does not wait
+for the replacements to join (their pods wait pending: a pessimistic estimate of pending time). Pending pods
 are bound by a first-fit scheduler that asks `scheduling.ClusterState.can_place` -- the one fit logic.
 """
 
@@ -23,6 +25,7 @@ from kubewise.scheduling import ClusterState
 __all__ = ["SimCluster"]
 
 INTERRUPTION_TAINT = "aws-node-termination-handler/spot-itn"
+UNAVAILABLE_SECONDS = 1800.0  # the controller's capacity report's default lifetime on the platform
 
 
 class SimCluster:
@@ -36,7 +39,7 @@ class SimCluster:
         self.templates: dict[str, NodeTemplate] = {}  # instance id -> what its node will carry
         self.evictions = 0
         self.lost_pods = 0
-        self.unavailable: set[tuple[str, str]] = set()
+        self.unavailable: dict[tuple[str, str], float] = {}  # offering -> when the cloud had none
         self._made = 0
         for node in self.nodes.values():
             cloud.adopt(
@@ -48,6 +51,11 @@ class SimCluster:
         if node.provider_id.rsplit("/", 1)[-1].startswith("i-"):
             return node
         return dataclasses.replace(node, provider_id=f"aws:///{node.zone}/i-{node.name}")
+
+    def unavailable_at(self, now: float) -> frozenset[tuple[str, str]]:
+        """Offerings found without capacity in the last `UNAVAILABLE_SECONDS` (as the platform keeps
+        the controller's reports), so that plans go back to them afterwards."""
+        return frozenset(o for o, at in self.unavailable.items() if now - at < UNAVAILABLE_SECONDS)
 
     def snapshot(self) -> Snapshot:
         return Snapshot(
@@ -130,18 +138,27 @@ class SimCluster:
         return spot
 
     # --- actions ---------------------------------------------------------------------------------
-    def apply(self, actions: Iterable[Action], token: str) -> None:
+    def apply(self, actions: Iterable[Action], token: str) -> list[AddNodes]:
+        """Carry out `actions`; returns the add-nodes whose nodes were started."""
+        kept: set[str] = set()  # nodes whose replacements could not be started: they stay
+        started: list[AddNodes] = []
         for i, action in enumerate(actions):
             if isinstance(action, AddNodes):
-                self._add(action, f"{token}-{i}")
+                if self._add(action, f"{token}-{i}"):
+                    started.append(action)
+                elif action.replaces:
+                    kept.add(action.replaces)
+            elif action.node in kept:
+                continue
             elif isinstance(action, CordonNode) and action.node in self.nodes:
                 self.nodes[action.node] = dataclasses.replace(self.nodes[action.node], unschedulable=True)
             elif isinstance(action, DrainNode):
                 self._drain(action.node)
             elif isinstance(action, DeleteNode):
                 self._remove_node(action.node, terminate=True)
+        return started
 
-    def _add(self, action: AddNodes, token: str) -> None:
+    def _add(self, action: AddNodes, token: str) -> bool:
         request = NodeRequest(
             token,
             (action.instance_type, *action.alternatives),
@@ -152,12 +169,13 @@ class SimCluster:
         try:
             made = self.cloud.create_nodes(request)
         except CapacityError as exc:
-            self.unavailable.update(exc.offerings)
-            return
+            self.unavailable.update(dict.fromkeys(exc.offerings, self.cloud.clock()))
+            return False
         template = NodeTemplate(action.template, action.labels, action.taints)
         for inst in made:
             self.joining[inst.instance_id] = inst.zone
             self.templates[inst.instance_id] = template
+        return True
 
     def _drain(self, node: str) -> None:
         for pod in [

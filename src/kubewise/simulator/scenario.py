@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from kubewise.autoscaler import AddNodes, AutoscalerPolicy, plan_cycle, policy_from_document
+from kubewise.autoscaler import AutoscalerPolicy, plan_cycle, policy_from_document
 from kubewise.catalog.types import RegionCatalog
 from kubewise.cloud.simulated import SimulatedCloud
 from kubewise.model import Snapshot
@@ -134,6 +134,7 @@ def simulate(
     outcome = Outcome()
     empty_since: dict[str, float] = {}
     evictor_ran_at: float | None = None
+    spot_restored_at: float | None = None
     asked: list[tuple[float, tuple[str, ...]]] = []  # when pods' nodes were asked for
     pending_events = list(scenario.events)
     next_cycle, step = 0.0, 0
@@ -156,12 +157,14 @@ def simulate(
                 clock[0],
                 empty_since,
                 evictor_ran_at,
-                frozenset(cluster.unavailable),
+                cluster.unavailable_at(clock[0]),
                 in_flight,
+                spot_restored_at,
             )
             empty_since, evictor_ran_at = result.empty_since, result.evictor_ran_at
-            asked += [(clock[0], a.pods) for a in result.actions if isinstance(a, AddNodes)]
-            cluster.apply(result.actions, f"cycle-{step}")
+            spot_restored_at = result.spot_restored_at
+            started = cluster.apply(result.actions, f"cycle-{step}")
+            asked += [(clock[0], a.pods) for a in started]  # a failed request is planned again
             cluster.schedule()
             next_cycle = clock[0] + scenario.cycle_seconds
         outcome.timeline.append((clock[0], cluster.hourly_cost(), cluster.pending(), len(cluster.nodes)))

@@ -138,6 +138,8 @@ class ActionRow(Base):
     pods: Mapped[list[str] | None] = mapped_column(JSON)
     alternatives: Mapped[list[str] | None] = mapped_column(JSON)  # spot diversity: other types
     labels: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the node template's labels
+    taints: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)  # ... and taints (key, value, effect)
+    replaces: Mapped[str | None] = mapped_column(String(253))  # the node these new nodes stand in for
     reason: Mapped[str] = mapped_column(Text)
     finished_at: Mapped[dt.datetime | None]
     message: Mapped[str | None] = mapped_column(Text)  # the controller's, when it finished
@@ -151,4 +153,5 @@ class AutoscalerStateRow(Base):
     last_run_at: Mapped[dt.datetime]
     empty_since: Mapped[dict[str, Any]]  # node -> unix seconds it was first seen empty
     evictor_ran_at: Mapped[dt.datetime | None]
+    spot_restored_at: Mapped[dt.datetime | None]  # fallback nodes last tried back on spot
     unavailable: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # "type|capacity" -> until (unix s)

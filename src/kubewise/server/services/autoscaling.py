@@ -62,6 +62,8 @@ def _row(cluster_id: str, action: Action, now: dt.datetime, position: int) -> Ac
         row.count, row.hourly_price, row.pods = action.count, action.hourly_price, list(action.pods)
         row.alternatives = list(action.alternatives)
         row.labels = dict(action.labels)
+        row.taints = [{"key": t.key, "value": t.value, "effect": t.effect} for t in action.taints]
+        row.replaces = action.replaces or None
     else:
         row.node = action.node
         if isinstance(action, DrainNode):
@@ -82,6 +84,8 @@ def view(row: ActionRow) -> dict[str, Any]:
             "instanceType": row.instance_type,
             "alternatives": row.alternatives or [],
             "labels": row.labels or {},
+            "taints": row.taints or [],
+            **({"replaces": row.replaces} if row.replaces else {}),
             "capacityType": row.capacity_type,
             "zone": row.zone,
             "count": row.count,
@@ -110,8 +114,9 @@ def run_cycle_for(session: Session, row: ClusterRow, now: dt.datetime) -> dict[s
         state.evictor_ran_at.timestamp() if state and state.evictor_ran_at else None,
         _unavailable(state, now),
         _in_flight(session, row.id, now),
+        state.spot_restored_at.timestamp() if state and state.spot_restored_at else None,
     )
-    ran = dt.datetime.fromtimestamp(result.evictor_ran_at, dt.UTC) if result.evictor_ran_at else None
+    ran = _when(result.evictor_ran_at)
     seen = {
         _identity(a.kind, a.node, a.instance_type, a.zone, a.pods)
         for a in repo.pending_actions(session, row.id)
@@ -126,10 +131,11 @@ def run_cycle_for(session: Session, row: ClusterRow, now: dt.datetime) -> dict[s
             stored_rows.append(new)
     if state is None:
         fresh = AutoscalerStateRow(cluster_id=row.id, last_run_at=now, empty_since=result.empty_since)
-        fresh.evictor_ran_at = ran
+        fresh.evictor_ran_at, fresh.spot_restored_at = ran, _when(result.spot_restored_at)
         repo.add(session, fresh)
     else:
         state.last_run_at, state.empty_since, state.evictor_ran_at = now, dict(result.empty_since), ran
+        state.spot_restored_at = _when(result.spot_restored_at)
     return {
         "clusterId": row.id,
         "enabled": policy.enabled,
@@ -137,6 +143,10 @@ def run_cycle_for(session: Session, row: ClusterRow, now: dt.datetime) -> dict[s
         "unplaceable": [{"pod": u.pod, "reason": u.reason} for u in result.unplaceable],
         "notes": result.notes,
     }
+
+
+def _when(seconds: float | None) -> dt.datetime | None:
+    return dt.datetime.fromtimestamp(seconds, dt.UTC) if seconds is not None else None
 
 
 def _unavailable(state: AutoscalerStateRow | None, now: dt.datetime) -> frozenset[tuple[str, str]]:

@@ -3,8 +3,10 @@
 The controller authenticates with its cluster's agent key (or a full key). It takes pending actions
 oldest first, carries each out, and reports `done` or `failed` with a message; reporting the same
 result twice is a no-op (a controller retrying after a lost answer), changing a finished action is a
-conflict. A capacity report (offerings the cloud had none of) keeps them out of plans for a while,
-which is how the autoscaler falls back to other types, or to on-demand, and later back to spot.
+conflict. When new nodes meant to replace a node cannot be started, its pending cordon, drain and
+delete fail with them: the node keeps its pods. A capacity report (offerings the cloud had none of)
+keeps them out of plans for a while, which is how the autoscaler falls back to other types, or to
+on-demand, and later back to spot.
 """
 
 from __future__ import annotations
@@ -43,6 +45,14 @@ def report_result(
     if row.status != "pending":
         raise Conflict(f"action {action_id} is already {row.status}")
     row.status, row.message, row.finished_at = body.status, body.message, now
+    if row.kind == "add-nodes" and body.status == "failed" and row.replaces:
+        # the node stays: its pods have nowhere to go (the next cycle plans again)
+        for later in repo.pending_actions(session, cluster_id):
+            if later.node == row.replaces:
+                later.status, later.finished_at = "failed", now
+                later.message = (
+                    f"not done: the nodes that were to replace {row.replaces} could not be started"
+                )
     return view(row) | {"message": row.message}
 
 
