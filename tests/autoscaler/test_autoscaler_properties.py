@@ -5,25 +5,31 @@
 - new nodes stay inside the node template constraints and, under cluster limits, within maxCores;
 - the downscaler never removes a node that runs anything but DaemonSet or static pods;
 - the evictor spends no PodDisruptionBudget beyond what it allows, moves nothing that must stay, and
-  what it drains fits on the nodes that stay.
+  what it drains fits on the nodes that stay;
+- back to spot moves at most one fallback node, onto available spot types costing no more, within
+  the budgets, and what it drains fits.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections import Counter
+from collections.abc import Sequence
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from builders import daemonset_pod, hostname_anti_affinity, node, pod, small_catalog, zone_spread
 from kubewise.autoscaler import (
+    SPOT_FALLBACK_LABEL,
+    Action,
     AddNodes,
     AutoscalerPolicy,
     DeleteNode,
     DrainNode,
     consolidate,
     empty_nodes,
+    restore_spot,
     scale_up,
 )
 from kubewise.autoscaler.downscaler import is_empty
@@ -184,9 +190,19 @@ def test_the_evictor_never_breaks_a_pdb_or_moves_what_must_stay(
         for key in drained:
             p = by_key[key]
             assert p.owner_kind and not p.has_local_storage and replicas[(p.owner_kind, p.owner_name)] > 1
-    # what the drained nodes ran fits on the nodes that stay and the new ones asked for (checked here
-    # independently, first fit)
+    _assert_drained_pods_fit(snap, result.actions, drained)
     gone = {a.node for a in result.actions if isinstance(a, DeleteNode)}
+    types = {t.name: t for t in small_catalog()}
+    new_cost = sum(a.count * a.hourly_price for a in result.actions if isinstance(a, AddNodes))
+    saved = sum(types[n.instance_type].on_demand_price for n in snap.nodes if n.name in gone)
+    assert new_cost <= saved * 0.8 + 1e-9  # a replacement saves at least evictor_min_saving_percent
+
+
+def _assert_drained_pods_fit(snap: Snapshot, actions: Sequence[Action], drained: list[str]) -> None:
+    """What the drained nodes ran fits on the nodes that stay and the new ones asked for (checked
+    here independently, first fit)."""
+    by_key = {p.key: p for p in snap.pods}
+    gone = {a.node for a in actions if isinstance(a, DeleteNode)}
     assert all(by_key[k].node_name in gone for k in drained)
     types = {t.name: t for t in small_catalog()}
     new = [
@@ -196,20 +212,45 @@ def test_the_evictor_never_breaks_a_pdb_or_moves_what_must_stay(
             ),
             f"new-{i}-{j}",
         )
-        for i, a in enumerate(result.actions)
+        for i, a in enumerate(actions)
         if isinstance(a, AddNodes)
         for j in range(a.count)
     ]
     stay = [n for n in snap.nodes if n.name not in gone] + new
-    assignment: dict[str, list[Pod]] = {n.name: [p for p in snap.pods if p.node_name == n.name] for n in stay}
-    new_cost = sum(a.count * a.hourly_price for a in result.actions if isinstance(a, AddNodes))
-    saved = sum(types[n.instance_type].on_demand_price for n in snap.nodes if n.name in gone)
-    assert new_cost <= saved * 0.8 + 1e-9  # a replacement saves at least evictor_min_saving_percent
     state = ClusterState(stay)
-    for name, placed in assignment.items():
-        for p in placed:
-            state.place(p, name)
+    for n in stay:
+        for p in snap.pods:
+            if p.node_name == n.name:
+                state.place(p, n.name)
     for key in sorted(drained, key=lambda k: (-by_key[k].requests["cpu"], k)):
         target = next((n.name for n in stay if state.can_place(by_key[key], n.name) is None), None)
         assert target is not None
         state.place(by_key[key], target)
+
+
+@settings(max_examples=60, deadline=None)
+@given(running_clusters(), st.booleans(), st.sets(st.sampled_from([t.name for t in small_catalog()])))
+def test_back_to_spot_moves_one_fallback_node_onto_spot_within_budgets(
+    snap: Snapshot, aggressive: bool, still_short: set[str]
+) -> None:
+    # the even nodes were started on-demand for want of spot; some spot types are still short
+    fallback = tuple(
+        dataclasses.replace(n, labels={**n.labels, SPOT_FALLBACK_LABEL: "true"}) if i % 2 == 0 else n
+        for i, n in enumerate(snap.nodes)
+    )
+    snap = dataclasses.replace(snap, nodes=fallback)
+    policy = AutoscalerPolicy(enabled=True, spot=True, spot_backups=True, aggressive_mode=aggressive)
+    unavailable = frozenset((t, "spot") for t in still_short)
+    result = restore_spot(snap, small_catalog(), Constraints(zones=ZONES), policy, unavailable)
+    gone = {a.node for a in result.actions if isinstance(a, DeleteNode)}
+    assert len(gone) <= 1 and all(n.labels.get(SPOT_FALLBACK_LABEL) for n in snap.nodes if n.name in gone)
+    added = [a for a in result.actions if isinstance(a, AddNodes)]
+    assert all(a.capacity_type == "spot" and (a.instance_type, "spot") not in unavailable for a in added)
+    types = {t.name: t for t in small_catalog()}
+    saved = sum(types[n.instance_type].on_demand_price for n in snap.nodes if n.name in gone)
+    assert sum(a.count * a.hourly_price for a in added) <= saved + 1e-9
+    drained = [k for a in result.actions if isinstance(a, DrainNode) for k in a.pods]
+    by_key = {p.key: p for p in snap.pods}
+    for pdb in snap.pdbs:
+        assert sum(1 for k in drained if pdb.covers(by_key[k])) <= disruptions_left(pdb, snap.pods)
+    _assert_drained_pods_fit(snap, result.actions, drained)

@@ -51,16 +51,15 @@ def test_spot_requests_use_the_spot_market(aws: AwsProvider) -> None:
     assert inst.capacity_type == "spot"
 
 
-def test_capacity_errors_for_every_type_are_one_capacity_error(aws: AwsProvider) -> None:
+def test_a_capacity_error_for_the_one_type_asked_is_a_capacity_error(aws: AwsProvider) -> None:
     stub = Stubber(aws._ec2)  # the one way to make EC2 say it has no capacity
     stub.add_response("describe_instances", {"Reservations": []})
-    for _ in range(2):
-        stub.add_client_error(
-            "run_instances", "InsufficientInstanceCapacity", "We currently do not have sufficient capacity"
-        )
+    stub.add_client_error(
+        "run_instances", "InsufficientInstanceCapacity", "We currently do not have sufficient capacity"
+    )
     with stub, pytest.raises(CapacityError) as err:
-        aws.create_nodes(NodeRequest("c-1", ("m5.large", "m5a.large"), "spot", "us-east-1a", 1))
-    assert err.value.offerings == (("m5.large", "spot"), ("m5a.large", "spot"))
+        aws.create_nodes(NodeRequest("c-1", ("m5.large",), "spot", "us-east-1a", 1))
+    assert err.value.offerings == (("m5.large", "spot"),)
     other = Stubber(aws._ec2)
     other.add_response("describe_instances", {"Reservations": []})
     other.add_client_error(
@@ -68,6 +67,43 @@ def test_capacity_errors_for_every_type_are_one_capacity_error(aws: AwsProvider)
     )
     with other, pytest.raises(CloudQueryError, match="UnauthorizedOperation"):
         aws.create_nodes(NodeRequest("c-2", ("m5.large",), "on-demand", "us-east-1a", 1))
+
+
+def test_a_diverse_request_is_one_instant_fleet_over_all_its_types(aws: AwsProvider) -> None:
+    request = NodeRequest("f-1", ("m5.large", "m6i.large", "m5a.large"), "spot", "us-east-1a", 3)
+    made = aws.create_nodes(request)
+    assert len(made) == 3 and all(i.capacity_type == "spot" and i.zone == "us-east-1a" for i in made)
+    assert {i.instance_type for i in made} <= set(request.instance_types)
+    ec2 = boto3.client("ec2", region_name=REGION)
+    (fleet,) = ec2.describe_fleets()["Fleets"]
+    assert fleet["Type"] == "instant"
+    overrides = fleet["LaunchTemplateConfigs"][0]["Overrides"]
+    assert [o["InstanceType"] for o in overrides] == list(request.instance_types)
+    assert {i.instance_id for i in aws.create_nodes(request)} == {i.instance_id for i in made}  # once
+
+
+def test_a_fleet_without_capacity_in_any_pool_is_one_capacity_error(aws: AwsProvider) -> None:
+    pools = ("m5.large", "m5a.large")
+    no_capacity = {
+        "FleetId": "fleet-1",
+        "Instances": [],
+        "Errors": [
+            {"ErrorCode": "InsufficientInstanceCapacity", "ErrorMessage": "no capacity", "Lifecycle": "spot"}
+        ],
+    }
+    stub = Stubber(aws._ec2)
+    stub.add_response("describe_instances", {"Reservations": []})
+    stub.add_response("create_fleet", no_capacity)
+    with stub, pytest.raises(CapacityError) as err:
+        aws.create_nodes(NodeRequest("f-2", pools, "spot", "us-east-1a", 1))
+    assert err.value.offerings == (("m5.large", "spot"), ("m5a.large", "spot"))
+    refused = {**no_capacity, "Errors": [{"ErrorCode": "InvalidLaunchTemplateName.NotFoundException",
+                                           "ErrorMessage": "no such template"}]}  # fmt: skip
+    other = Stubber(aws._ec2)
+    other.add_response("describe_instances", {"Reservations": []})
+    other.add_response("create_fleet", refused)
+    with other, pytest.raises(CloudQueryError, match="InvalidLaunchTemplateName"):
+        aws.create_nodes(NodeRequest("f-3", pools, "on-demand", "us-east-1a", 1))
 
 
 def test_a_zone_without_a_subnet_is_a_clear_error(aws: AwsProvider) -> None:

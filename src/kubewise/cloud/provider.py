@@ -1,10 +1,10 @@
 """The one interface through which kubewise creates and removes nodes in a cloud.
 
 Implemented by `cloud.simulated.SimulatedCloud` (in memory, for tests, `kubewise demo` and what-ifs)
-and, later, `cloud.aws` (CreateFleet / TerminateInstances). The cluster controller calls it to carry
-out the autoscaler's `add-nodes` and `delete-node` actions. A request carries a client token (the
-action's id): asking twice with the same token creates the nodes once, so a controller that crashed
-mid-action can simply ask again.
+and `cloud.aws.provider` (RunInstances / CreateFleet / TerminateInstances). The cluster controller
+calls it to carry out the autoscaler's `add-nodes` and `delete-node` actions. A request carries a
+client token (the action's id): asking twice with the same token creates the nodes once, so a
+controller that crashed mid-action can simply ask again.
 """
 
 from __future__ import annotations

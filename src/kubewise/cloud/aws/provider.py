@@ -1,7 +1,9 @@
 """`AwsProvider`: nodes as EC2 instances from the node group's launch template (boto3).
 
-RunInstances per request, one instance type at a time in the order asked (the preferred type, then
-the spot-diversity alternatives) until the count is reached; spot through InstanceMarketOptions.
+A request for one instance type is RunInstances (spot through InstanceMarketOptions); a diverse
+request (the preferred type and the spot-diversity alternatives) is one instant CreateFleet over all
+of them in the request's subnet: spot with the price-capacity-optimized strategy, on-demand in the
+order asked (prioritized), so EC2 picks among pools and one pool's shortage does not stop it.
 Each instance is tagged with the request's client token (`kubewise.dev/request`) and the cluster's
 ownership tag, so asking again with the same token finds what the first ask created instead of
 creating more (what a controller restarted mid-action does). EC2 capacity errors
@@ -60,6 +62,8 @@ class AwsProvider:
         subnet = self.subnets.get(request.zone)
         if subnet is None:
             raise CloudQueryError("InvalidSubnet", f"no subnet configured for zone {request.zone}")
+        if len(request.instance_types) > 1:
+            return made + self._fleet(request, subnet, request.count - len(made))
         short: list[tuple[str, str]] = []
         for itype in request.instance_types:
             if len(made) >= request.count:
@@ -83,19 +87,60 @@ class AwsProvider:
             )
         return made
 
-    def _run(self, request: NodeRequest, itype: str, subnet: str, count: int) -> list[Instance]:
-        tags = [
+    def _tags(self, request: NodeRequest) -> list[dict[str, str]]:
+        return [
             {"Key": REQUEST_TAG, "Value": request.client_token},
             {"Key": f"kubernetes.io/cluster/{self.cluster_name}", "Value": "owned"},
             *({"Key": k, "Value": v} for k, v in request.labels),
         ]
+
+    def _fleet(self, request: NodeRequest, subnet: str, count: int) -> list[Instance]:
+        overrides = [
+            {"InstanceType": t, "SubnetId": subnet, "Priority": float(i)}
+            for i, t in enumerate(request.instance_types)
+        ]
+        args: dict[str, Any] = {
+            "Type": "instant",
+            "LaunchTemplateConfigs": [
+                {"LaunchTemplateSpecification": self._template(), "Overrides": overrides}
+            ],
+            "TargetCapacitySpecification": {
+                "TotalTargetCapacity": count,
+                "DefaultTargetCapacityType": request.capacity_type,
+            },
+            "TagSpecifications": [{"ResourceType": "instance", "Tags": self._tags(request)}],
+        }
+        if request.capacity_type == "spot":
+            args["SpotOptions"] = {"AllocationStrategy": "price-capacity-optimized"}
+        else:
+            args["OnDemandOptions"] = {"AllocationStrategy": "prioritized"}
+        try:
+            answer = self._ec2.create_fleet(**args)
+        except ClientError as exc:
+            raise _query_error(exc) from None
+        except (NoCredentialsError, BotoCoreError) as exc:
+            raise CloudQueryError(type(exc).__name__, str(exc)) from None
+        ids = [i for group in answer.get("Instances", []) for i in group.get("InstanceIds", [])]
+        if ids:
+            return self.describe(ids)
+        errors = answer.get("Errors", [])
+        other = next((e for e in errors if e.get("ErrorCode") not in _CAPACITY_CODES), None)
+        if other is not None:
+            raise CloudQueryError(str(other.get("ErrorCode")), str(other.get("ErrorMessage", "")))
+        raise CapacityError(
+            f"EC2 has no {request.capacity_type} capacity for {', '.join(request.instance_types)} "
+            f"in {request.zone}",
+            tuple((t, request.capacity_type) for t in request.instance_types),
+        )
+
+    def _run(self, request: NodeRequest, itype: str, subnet: str, count: int) -> list[Instance]:
         args: dict[str, Any] = {
             "LaunchTemplate": self._template(),
             "InstanceType": itype,
             "MinCount": 1,
             "MaxCount": count,
             "SubnetId": subnet,
-            "TagSpecifications": [{"ResourceType": "instance", "Tags": tags}],
+            "TagSpecifications": [{"ResourceType": "instance", "Tags": self._tags(request)}],
         }
         if request.capacity_type == "spot":
             args["InstanceMarketOptions"] = {
