@@ -8,7 +8,7 @@ import pytest
 
 from builders import node, small_catalog
 from kubewise.catalog.loading import load_region
-from kubewise.catalog.pricing import NodePrice, infer_location, price_node
+from kubewise.catalog.pricing import NodePrice, infer_location, price_node, with_spot_prices
 from kubewise.model import Node
 
 
@@ -128,3 +128,15 @@ def test_infer_location_unknown() -> None:
     assert infer_location([]) == (None, None)
     assert infer_location([located("a", "", "")]) == (None, None)
     assert infer_location([located("a", "", "eastus")]) == (None, "eastus")
+
+
+def test_quoted_spot_prices_replace_the_estimates_of_the_types_quoted() -> None:
+    cat = small_catalog()
+    live = with_spot_prices(cat, {"m.large": 0.031, "mg.xlarge": 0.05, "m.xlarge": 0.0, "nope.large": 1.0})
+    prices = {t.name: t.spot_price for t in live}
+    assert prices["m.large"] == 0.031  # quoted
+    assert prices["mg.xlarge"] == 0.05  # quoted where the catalog had no spot estimate
+    assert prices["m.xlarge"] == 0.08  # a zero quote is no quote
+    assert "nope.large" not in prices and len(live) == len(cat)
+    assert [t.on_demand_price for t in live] == [t.on_demand_price for t in cat]
+    assert with_spot_prices(cat, {}) is cat

@@ -3,6 +3,7 @@ termination; EC2 capacity errors (injected with botocore's Stubber) become one `
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 
 import boto3
@@ -109,3 +110,42 @@ def test_a_fleet_without_capacity_in_any_pool_is_one_capacity_error(aws: AwsProv
 def test_a_zone_without_a_subnet_is_a_clear_error(aws: AwsProvider) -> None:
     with pytest.raises(CloudQueryError, match="no subnet configured for zone mars-1a"):
         aws.create_nodes(NodeRequest("z-1", ("m5.large",), "on-demand", "mars-1a", 1))
+
+
+def test_spot_prices_are_the_newest_quote_per_zone_averaged_over_the_zones(aws: AwsProvider) -> None:
+    assert aws.spot_prices(["us-east-1a"])  # moto answers with its own quotes: the call is well formed
+    old, new = dt.datetime(2026, 12, 1, 10, tzinfo=dt.UTC), dt.datetime(2026, 12, 1, 11, tzinfo=dt.UTC)
+    quotes = [
+        {
+            "InstanceType": "m5.large",
+            "AvailabilityZone": "us-east-1a",
+            "SpotPrice": "0.050",
+            "Timestamp": old,
+        },
+        {
+            "InstanceType": "m5.large",
+            "AvailabilityZone": "us-east-1a",
+            "SpotPrice": "0.030",
+            "Timestamp": new,
+        },
+        {
+            "InstanceType": "m5.large",
+            "AvailabilityZone": "us-east-1b",
+            "SpotPrice": "0.040",
+            "Timestamp": new,
+        },
+        {
+            "InstanceType": "c5.large",
+            "AvailabilityZone": "us-east-1b",
+            "SpotPrice": "0.020",
+            "Timestamp": new,
+        },
+    ]
+    stub = Stubber(aws._ec2)
+    stub.add_response("describe_spot_price_history", {"SpotPriceHistory": quotes})
+    with stub:
+        assert aws.spot_prices(["us-east-1a", "us-east-1b"]) == {"c5.large": 0.02, "m5.large": 0.035}
+    denied = Stubber(aws._ec2)
+    denied.add_client_error("describe_spot_price_history", "UnauthorizedOperation", "not authorized")
+    with denied, pytest.raises(CloudQueryError, match="UnauthorizedOperation"):
+        aws.spot_prices(["us-east-1a"])

@@ -14,6 +14,7 @@ from fake_kube_api import NODES, PDBS, PODS, FakeApi, serve, write_kubeconfig
 from kube_objects import node_json
 from kubewise.agent.cluster_reader import connect_api
 from kubewise.catalog.loading import load_region
+from kubewise.cloud.metadata import CloudQueryError
 from kubewise.cloud.simulated import SimulatedCloud
 from kubewise.controller.executor import Executor
 from kubewise.controller.kube import ControllerFatal, NodeOps
@@ -236,3 +237,40 @@ def test_a_replacement_that_never_joins_leaves_the_node_uncordoned(setup: Setup)
     assert not n2["spec"].get("unschedulable")
     later = executor.execute({"id": "x1", "kind": "delete-node", "node": "n2"})
     assert later is not None and later[0] == "failed" and n2 in setup.fake.objects[NODES]
+
+
+def test_spot_prices_are_reported_when_due_and_a_cloud_that_will_not_tell_is_not_fatal(
+    setup: Setup, caplog: pytest.LogCaptureFixture
+) -> None:
+    platform = ControllerPlatform(setup.url, setup.agent_key, setup.cluster_id, attempts=2, max_wait=0.01)
+    executor = Executor(NodeOps(connect_api(None, setup.kubeconfig)), setup.cloud, platform)
+    setup.cloud.spot_price_factor = 0.5  # the market moved since the catalog was made
+    clock = [0.0]
+    controller = Controller(
+        platform,
+        executor,
+        spot_prices=lambda: setup.cloud.spot_prices(["us-east-1a"]),
+        spot_price_seconds=3600,
+        clock=lambda: clock[0],
+    )
+    reported = controller.report_spot_prices()
+    assert reported > 100 and controller.report_spot_prices() == 0  # not due again for an hour
+    setup.snapshot({"enabled": False})
+    cost = httpx.get(
+        f"{setup.url}/v1/kubernetes/clusters/{setup.cluster_id}/savings", headers=setup.headers
+    ).json()
+    (spot,) = [p for p in cost["plans"] if p["name"] == "spot"]
+    catalog = load_region("aws", "us-east-1")
+    for n in spot["nodes"]:
+        itype = catalog.get(n["instance_type"])
+        assert itype is not None and itype.spot_price is not None
+        assert abs(n["hourly_price"] - itype.spot_price * 0.5) < 1e-5
+
+    def refuse() -> dict[str, float]:
+        raise CloudQueryError("UnauthorizedOperation", "not authorized to describe spot prices")
+
+    clock[0] = 3601
+    controller.read_spot_prices = refuse
+    with caplog.at_level("WARNING", logger="kubewise.controller"):
+        assert controller.report_spot_prices() == 0
+    assert "spot prices not read" in caplog.text

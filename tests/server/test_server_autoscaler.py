@@ -269,3 +269,24 @@ def test_a_replacement_that_cannot_start_keeps_the_node_it_was_to_replace(
         "drain-node": "failed",
         "delete-node": "failed",
     }
+
+
+def test_reported_spot_prices_price_the_cluster_until_they_are_old(
+    platform: Platform, acme: dict[str, str], cluster_id: str
+) -> None:
+    spot = node_json("s1")
+    spot["metadata"]["labels"]["eks.amazonaws.com/capacityType"] = "SPOT"
+    _setup(platform, acme, cluster_id, [spot], {"enabled": False})
+    cost = f"/v1/kubernetes/clusters/{cluster_id}/cost"
+    estimate = platform.client.get(cost, headers=acme).json()["nodes"][0]["hourlyPrice"]
+    agent = _agent_key(platform, acme, cluster_id)
+    prices = f"/v1/controller/clusters/{cluster_id}/spot-prices"
+    r = platform.client.post(prices, json={"prices": {"m5.large": 0.0123, "c5.large": 0.02}}, headers=agent)
+    assert r.status_code == 200 and r.json()["types"] == 2
+    assert platform.client.get(cost, headers=acme).json()["nodes"][0]["hourlyPrice"] == 0.0123
+    savings = platform.client.get(f"/v1/kubernetes/clusters/{cluster_id}/savings", headers=acme).json()
+    assert savings["current"]["hourly_cost"] == 0.0123
+    platform.clock.advance(7 * 3600)  # the controller stopped reporting: the catalog's estimate again
+    assert platform.client.get(cost, headers=acme).json()["nodes"][0]["hourlyPrice"] == estimate != 0.0123
+    bad = platform.client.post(prices, json={"prices": {"m5.large": -1}}, headers=agent)
+    assert bad.status_code == 422 and "not a positive hourly price" in bad.text

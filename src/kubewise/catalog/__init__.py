@@ -10,7 +10,7 @@ Used by the optimizer, the CLI and the benchmarks; depends only on `kubewise.mod
 
 from kubewise.catalog.allocatable import node_allocatable, node_capacity
 from kubewise.catalog.loading import PROVIDERS, CatalogError, available_regions, load_region
-from kubewise.catalog.pricing import NodePrice, infer_location, price_node
+from kubewise.catalog.pricing import NodePrice, infer_location, price_node, with_spot_prices
 from kubewise.catalog.types import InstanceType, RegionCatalog
 
 __all__ = [
@@ -25,4 +25,5 @@ __all__ = [
     "node_allocatable",
     "node_capacity",
     "price_node",
+    "with_spot_prices",
 ]

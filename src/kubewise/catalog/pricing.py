@@ -7,14 +7,15 @@ Called by `optimizer.report` (the "current cost" side of the savings report) and
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from kubewise.catalog.types import RegionCatalog
 from kubewise.model import CAPACITY_ON_DEMAND, CAPACITY_SPOT, Node
 
-__all__ = ["NodePrice", "infer_location", "price_node"]
+__all__ = ["NodePrice", "infer_location", "price_node", "with_spot_prices"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +67,21 @@ def price_node(node: Node, catalog: RegionCatalog) -> NodePrice:
         price = itype.on_demand_price
         notes.append(f"no spot price for {itype.name!r} in {where}; estimated at the on-demand price")
     return NodePrice(node.name, node.instance_type, node.capacity_type, price, True, "; ".join(notes))
+
+
+def with_spot_prices(catalog: RegionCatalog, prices: Mapping[str, float]) -> RegionCatalog:
+    """`catalog` with the spot prices the cloud quotes now (type -> USD/h) in place of its estimates;
+    types the quote leaves out keep the catalog's price."""
+    if not prices:
+        return catalog
+    return RegionCatalog(
+        catalog.provider,
+        catalog.region,
+        tuple(
+            dataclasses.replace(t, spot_price=prices[t.name]) if prices.get(t.name, 0) > 0 else t
+            for t in catalog.types
+        ),
+    )
 
 
 def _most_common(values: Iterable[str]) -> str | None:

@@ -9,6 +9,7 @@ controller that crashed mid-action can simply ask again.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -58,3 +59,7 @@ class CloudProvider(Protocol):
         ...
 
     def describe(self, instance_ids: list[str]) -> list[Instance]: ...
+
+    def spot_prices(self, zones: Sequence[str]) -> dict[str, float]:
+        """What spot capacity costs now, USD/h per instance type (averaged over `zones`)."""
+        ...

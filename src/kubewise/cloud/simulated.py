@@ -9,7 +9,7 @@ interruptions (`interrupt`): a notice (`notices`) some time before the instance 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from kubewise.catalog.types import RegionCatalog
 from kubewise.cloud.provider import CapacityError, Instance, NodeRequest
@@ -29,6 +29,7 @@ class SimulatedCloud:
         self.catalog, self.clock = catalog, clock
         self.shortages = shortages if shortages is not None else set()
         self.provisioning_seconds = provisioning_seconds
+        self.spot_price_factor = 1.0
         self.instances: dict[str, Instance] = {}
         self.started_at: dict[str, float] = {}
         self.notices: dict[str, float] = {}  # instance -> when it is reclaimed (spot interruption notice)
@@ -90,6 +91,14 @@ class SimulatedCloud:
     def describe(self, instance_ids: list[str]) -> list[Instance]:
         self.tick()
         return [self.instances[i] for i in instance_ids if i in self.instances]
+
+    def spot_prices(self, zones: Sequence[str]) -> dict[str, float]:
+        """The catalog's spot prices, times `spot_price_factor` (a market that moved)."""
+        return {
+            t.name: round(t.spot_price * self.spot_price_factor, 6)
+            for t in self.catalog
+            if t.spot_price is not None
+        }
 
     def interrupt(self, instance_id: str, grace_seconds: float = 120.0) -> None:
         """Announce that a spot instance will be reclaimed after `grace_seconds` (AWS gives two minutes)."""

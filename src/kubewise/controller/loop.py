@@ -3,13 +3,19 @@
 An action that must wait (a PodDisruptionBudget, or an API server or cloud failing for now) is left
 pending and tried again on the next poll;
 the actions after it on the same node wait too, so a node is never deleted before it is drained.
+Every `spot_price_seconds` it also reports the cloud's current spot prices, which the platform plans
+with in place of the catalog's estimates; a cloud that will not tell (no permission) is logged, not
+fatal.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections.abc import Callable
 
+from kubewise.cloud.metadata import CloudQueryError
 from kubewise.controller.executor import Executor
 from kubewise.controller.kube import ControllerFatal
 from kubewise.controller.platform import ControllerPlatform
@@ -20,8 +26,33 @@ log = logging.getLogger("kubewise.controller")
 
 
 class Controller:
-    def __init__(self, platform: ControllerPlatform, executor: Executor, poll_seconds: float = 10.0) -> None:
+    def __init__(
+        self,
+        platform: ControllerPlatform,
+        executor: Executor,
+        poll_seconds: float = 10.0,
+        *,
+        spot_prices: Callable[[], dict[str, float]] | None = None,
+        spot_price_seconds: float = 3600.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.platform, self.executor, self.poll_seconds = platform, executor, poll_seconds
+        self.read_spot_prices, self.spot_price_seconds, self.clock = spot_prices, spot_price_seconds, clock
+        self._prices_due = clock()
+
+    def report_spot_prices(self) -> int:
+        """Send the cloud's spot prices when they are due; returns how many types were reported."""
+        if self.read_spot_prices is None or self.spot_price_seconds <= 0 or self.clock() < self._prices_due:
+            return 0
+        self._prices_due = self.clock() + self.spot_price_seconds
+        try:
+            prices = self.read_spot_prices()
+        except CloudQueryError as exc:
+            log.warning(f"spot prices not read (plans keep the catalog's estimates): {exc}")
+            return 0
+        if prices:
+            self.platform.spot_prices(prices)
+        return len(prices)
 
     def run_once(self) -> int:
         """One poll; returns how many actions were finished (done or failed)."""
@@ -50,5 +81,6 @@ class Controller:
 
     def run(self, stop: threading.Event) -> None:
         while not stop.is_set():
+            self.report_spot_prices()
             self.run_once()
             stop.wait(self.poll_seconds)

@@ -39,10 +39,13 @@ def run_controller(
         cloud = AwsProvider(
             settings.aws_region, settings.cluster_name, settings.launch_template, settings.subnet_map()
         )
+        zones = sorted(settings.subnet_map())
         controller = Controller(
             platform,
             Executor(NodeOps(connect_api(context, kubeconfig)), cloud, platform),
             settings.poll_seconds,
+            spot_prices=lambda: cloud.spot_prices(zones),
+            spot_price_seconds=settings.spot_price_seconds,
         )
         if once:
             controller.run_once()

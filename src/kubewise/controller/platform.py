@@ -79,5 +79,8 @@ class ControllerPlatform:
         items = [{"instanceType": t, "capacityType": c} for t, c in offerings]
         self._call("POST", "/capacity", {"unavailable": items, "seconds": seconds})
 
+    def spot_prices(self, prices: dict[str, float]) -> None:
+        self._call("POST", "/spot-prices", {"prices": prices})
+
     def close(self) -> None:
         self._http.close()

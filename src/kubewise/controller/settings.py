@@ -17,6 +17,7 @@ class ControllerSettings(BaseSettings):
     api_key: str = Field(default="", repr=False)  # the cluster's agent key; never printed
     cluster_id: str = ""
     poll_seconds: float = Field(default=10.0, gt=0)
+    spot_price_seconds: float = Field(default=3600.0, ge=0)  # how often spot prices are reported (0: never)
     cloud: Literal["aws"] = "aws"
     aws_region: str = ""
     cluster_name: str = ""  # for the kubernetes.io/cluster/<name> tag on new instances

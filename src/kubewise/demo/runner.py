@@ -222,7 +222,11 @@ def run_demo(
         parts.start("agent", agent.run)
         platform = ControllerPlatform(url, agent_key, cluster_id)
         controller = Controller(
-            platform, Executor(NodeOps(connect_api(None, str(kubeconfig))), cloud, platform), poll_seconds=1.0
+            platform,
+            Executor(NodeOps(connect_api(None, str(kubeconfig))), cloud, platform),
+            poll_seconds=1.0,
+            spot_prices=lambda: cloud.spot_prices(()),  # the simulated market quotes the catalog's prices
+            spot_price_seconds=60.0,
         )
         parts.start("controller", controller.run)
 

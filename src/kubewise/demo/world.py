@@ -18,7 +18,7 @@ import dataclasses
 import datetime as dt
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from kubewise.autoscaler.evictor import disruptions_left
@@ -58,6 +58,10 @@ class LockedCloud:
     def describe(self, instance_ids: list[str]) -> list[Instance]:
         with self.lock:
             return self.cloud.describe(instance_ids)
+
+    def spot_prices(self, zones: Sequence[str]) -> dict[str, float]:
+        with self.lock:
+            return self.cloud.spot_prices(zones)
 
 
 def _owner(obj: Obj) -> tuple[str, str] | None:

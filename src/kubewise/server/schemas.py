@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 __all__ = [
@@ -151,6 +151,22 @@ class ActionResult(Wire):
 class Offering(Wire):
     instance_type: str = Field(min_length=1, max_length=100)
     capacity_type: Literal["on-demand", "spot"]
+
+
+class SpotPriceReport(Wire):
+    """What spot capacity costs now in the cluster's region, USD per hour by instance type."""
+
+    prices: dict[str, float] = Field(max_length=20_000)
+
+    @field_validator("prices")
+    @classmethod
+    def _sane(cls, prices: dict[str, float]) -> dict[str, float]:
+        for name, price in prices.items():
+            if not name or len(name) > 100:
+                raise ValueError(f"instance type {name[:100]!r}: must be 1-100 characters")
+            if not 0 < price < 10_000:
+                raise ValueError(f"{name}: price {price} is not a positive hourly price")
+        return prices
 
 
 class CapacityReport(Wire):

@@ -13,7 +13,8 @@ every type asked become one `CapacityError`; other errors keep AWS's code and me
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import datetime as dt
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import boto3
@@ -178,6 +179,32 @@ class AwsProvider:
     def describe(self, instance_ids: list[str]) -> list[Instance]:
         # a filter, not InstanceIds: one unknown id would fail the whole call
         return self._describe([{"Name": "instance-id", "Values": instance_ids}], None) if instance_ids else []
+
+    def spot_prices(self, zones: Sequence[str]) -> dict[str, float]:
+        """DescribeSpotPriceHistory from now: the newest Linux price of each type in each of `zones`,
+        averaged over the zones."""
+        args: dict[str, Any] = {
+            "ProductDescriptions": ["Linux/UNIX", "Linux/UNIX (Amazon VPC)"],
+            "StartTime": dt.datetime.now(dt.UTC),
+        }
+        if zones:
+            args["Filters"] = [{"Name": "availability-zone", "Values": list(zones)}]
+        newest: dict[tuple[str, str], tuple[dt.datetime, float]] = {}
+        try:
+            for page in self._ec2.get_paginator("describe_spot_price_history").paginate(**args):
+                for quote in page.get("SpotPriceHistory", []):
+                    key = (str(quote["InstanceType"]), str(quote.get("AvailabilityZone", "")))
+                    when, price = quote["Timestamp"], float(quote["SpotPrice"])
+                    if key not in newest or when > newest[key][0]:
+                        newest[key] = (when, price)
+        except ClientError as exc:
+            raise _query_error(exc) from None
+        except (NoCredentialsError, BotoCoreError) as exc:
+            raise CloudQueryError(type(exc).__name__, str(exc)) from None
+        by_type: dict[str, list[float]] = {}
+        for (itype, _), (_, price) in newest.items():
+            by_type.setdefault(itype, []).append(price)
+        return {t: round(sum(p) / len(p), 6) for t, p in sorted(by_type.items())}
 
     def terminate(self, instance_ids: list[str]) -> None:
         known = [i.instance_id for i in self.describe(instance_ids)]  # unknown ids would fail the call

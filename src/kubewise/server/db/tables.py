@@ -154,4 +154,6 @@ class AutoscalerStateRow(Base):
     empty_since: Mapped[dict[str, Any]]  # node -> unix seconds it was first seen empty
     evictor_ran_at: Mapped[dt.datetime | None]
     spot_restored_at: Mapped[dt.datetime | None]  # fallback nodes last tried back on spot
+    spot_prices: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # type -> USD/h, from the controller
+    spot_prices_at: Mapped[dt.datetime | None]
     unavailable: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # "type|capacity" -> until (unix s)

@@ -76,21 +76,21 @@ def agent_key(cluster_id: str, ctx: Ctx) -> dict[str, str]:
 @router.get("/external-clusters/{cluster_id}/nodes")
 def cluster_nodes(cluster_id: str, ctx: Ctx) -> dict[str, Any]:
     with ctx.tx() as session:
-        cost = savings.cluster_cost(session, ctx.caller, cluster_id)
+        cost = savings.cluster_cost(session, ctx.caller, cluster_id, ctx.now)
     return {"items": cost["nodes"]}
 
 
 @router.get("/clusters/{cluster_id}/cost")
 def cluster_cost(cluster_id: str, ctx: Ctx) -> dict[str, Any]:
     with ctx.tx() as session:
-        return savings.cluster_cost(session, ctx.caller, cluster_id)
+        return savings.cluster_cost(session, ctx.caller, cluster_id, ctx.now)
 
 
 @router.get("/clusters/{cluster_id}/savings")
 def cluster_savings(cluster_id: str, ctx: Ctx) -> dict[str, Any]:
     """The savings report (the `kubewise savings --output json` contract) on the latest snapshot."""
     with ctx.tx() as session:
-        return savings.cluster_savings(session, ctx.caller, cluster_id)
+        return savings.cluster_savings(session, ctx.caller, cluster_id, ctx.now)
 
 
 @router.get("/clusters/{cluster_id}/policies", response_model=Policies, response_model_by_alias=True)

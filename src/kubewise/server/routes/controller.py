@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from kubewise.server.context import Ctx
-from kubewise.server.schemas import ActionResult, CapacityReport
+from kubewise.server.schemas import ActionResult, CapacityReport, SpotPriceReport
 from kubewise.server.services import controller
 
 __all__ = ["router"]
@@ -27,6 +27,13 @@ def report_result(cluster_id: str, action_id: str, body: ActionResult, ctx: Ctx)
     """`done` or `failed` (with a message) for one action; the same result again changes nothing."""
     with ctx.tx() as session:
         return controller.report_result(session, ctx.caller, cluster_id, action_id, body, ctx.now)
+
+
+@router.post("/{cluster_id}/spot-prices")
+def report_spot_prices(cluster_id: str, body: SpotPriceReport, ctx: Ctx) -> dict[str, Any]:
+    """The cloud's spot prices now (instance type -> USD/h): plans use them instead of the catalog's."""
+    with ctx.tx() as session:
+        return controller.report_spot_prices(session, ctx.caller, cluster_id, body, ctx.now)
 
 
 @router.post("/{cluster_id}/capacity")

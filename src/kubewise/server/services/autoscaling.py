@@ -106,7 +106,7 @@ def run_cycle_for(session: Session, row: ClusterRow, now: dt.datetime) -> dict[s
     state = repo.autoscaler_state(session, row.id, lock=True)
     result = plan_cycle(
         stored_snapshot(session, row),
-        cluster_catalog(row),
+        cluster_catalog(session, row, now),
         Constraints(),
         policy,
         now.timestamp(),

@@ -18,12 +18,12 @@ from sqlalchemy.orm import Session
 
 from kubewise.server.db import repositories as repo
 from kubewise.server.db.tables import AutoscalerStateRow
-from kubewise.server.schemas import ActionResult, CapacityReport
+from kubewise.server.schemas import ActionResult, CapacityReport, SpotPriceReport
 from kubewise.server.services.autoscaling import view
 from kubewise.server.services.errors import Conflict, NotFound
 from kubewise.server.services.identity import Caller, cluster_of
 
-__all__ = ["pending_actions", "report_capacity", "report_result"]
+__all__ = ["pending_actions", "report_capacity", "report_result", "report_spot_prices"]
 
 
 def pending_actions(session: Session, caller: Caller, cluster_id: str) -> dict[str, Any]:
@@ -54,6 +54,20 @@ def report_result(
                     f"not done: the nodes that were to replace {row.replaces} could not be started"
                 )
     return view(row) | {"message": row.message}
+
+
+def report_spot_prices(
+    session: Session, caller: Caller, cluster_id: str, body: SpotPriceReport, now: dt.datetime
+) -> dict[str, Any]:
+    """The cloud's current spot prices: plans and costs use them for the next hours."""
+    caller.require_agent(cluster_id)
+    cluster = cluster_of(session, caller, cluster_id, lock=True)
+    state = repo.autoscaler_state(session, cluster.id, lock=True)
+    if state is None:
+        state = AutoscalerStateRow(cluster_id=cluster.id, last_run_at=now, empty_since={})
+        repo.add(session, state)
+    state.spot_prices, state.spot_prices_at = dict(body.prices), now
+    return {"types": len(body.prices), "at": now.isoformat()}
 
 
 def report_capacity(

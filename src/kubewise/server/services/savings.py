@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from kubewise.catalog import price_node
+from kubewise.catalog import price_node, with_spot_prices
 from kubewise.catalog.loading import CatalogError, load_region
 from kubewise.model import Snapshot, SnapshotLoadError, load_snapshot_from_objects
 from kubewise.optimizer import Constraints, savings_report
 from kubewise.optimizer.report import HOURS_PER_MONTH
 from kubewise.server.db import repositories as repo
-from kubewise.server.db.tables import ClusterRow
+from kubewise.server.db.tables import AutoscalerStateRow, ClusterRow
 from kubewise.server.services.clusters import cluster_region
 from kubewise.server.services.errors import Conflict
 from kubewise.server.services.identity import Caller, cluster_of
@@ -30,27 +31,40 @@ def stored_snapshot(session: Session, row: ClusterRow) -> Snapshot:
         raise Conflict(f"the stored snapshot cannot be read: {exc}") from None
 
 
-def cluster_catalog(row: ClusterRow) -> Any:
+SPOT_PRICES_VALID = dt.timedelta(hours=6)  # the controller reports hourly; older quotes are dropped
+
+
+def cluster_catalog(session: Session, row: ClusterRow, now: dt.datetime) -> Any:
+    """The catalog of the cluster's region, with the spot prices its controller reported (if recent)."""
     cloud, region = cluster_region(row)
     try:
-        return load_region(cloud, region)
+        catalog = load_region(cloud, region)
     except CatalogError as exc:
         raise Conflict(f"no prices for this cluster's location: {exc}") from None
+    return with_spot_prices(catalog, _reported_spot_prices(repo.autoscaler_state(session, row.id), now))
 
 
-def cluster_savings(session: Session, caller: Caller, cluster_id: str) -> dict[str, Any]:
+def _reported_spot_prices(state: AutoscalerStateRow | None, now: dt.datetime) -> dict[str, float]:
+    if state is None or not state.spot_prices or state.spot_prices_at is None:
+        return {}
+    if now - state.spot_prices_at > SPOT_PRICES_VALID:
+        return {}  # the controller stopped reporting: back to the catalog's estimates
+    return {name: float(price) for name, price in state.spot_prices.items()}
+
+
+def cluster_savings(session: Session, caller: Caller, cluster_id: str, now: dt.datetime) -> dict[str, Any]:
     caller.require_user()
     row = cluster_of(session, caller, cluster_id)
-    snapshot, catalog = stored_snapshot(session, row), cluster_catalog(row)
+    snapshot, catalog = stored_snapshot(session, row), cluster_catalog(session, row, now)
     report = savings_report(snapshot, catalog, Constraints()).to_dict()
     return {"clusterId": row.id, **report, "warnings": _warnings(row)}
 
 
-def cluster_cost(session: Session, caller: Caller, cluster_id: str) -> dict[str, Any]:
+def cluster_cost(session: Session, caller: Caller, cluster_id: str, now: dt.datetime) -> dict[str, Any]:
     """The nodes the cluster runs now and what each costs (no planning: fast)."""
     caller.require_user()
     row = cluster_of(session, caller, cluster_id)
-    snapshot, catalog = stored_snapshot(session, row), cluster_catalog(row)
+    snapshot, catalog = stored_snapshot(session, row), cluster_catalog(session, row, now)
     nodes: list[dict[str, Any]] = []
     for node in sorted(snapshot.nodes, key=lambda n: n.name):
         price = price_node(node, catalog)

@@ -1,5 +1,5 @@
-"""Add-nodes actions: the node template's taints, and the node the new nodes replace; the time the
-autoscaler last tried on-demand fallback nodes back on spot.
+"""Add-nodes actions: the node template's taints, and the node the new nodes replace; autoscaler
+state: when fallback nodes were last tried back on spot, and the spot prices the controller reported.
 
 Revision ID: 0005
 Revises: 0004
@@ -22,10 +22,14 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("replaces", sa.String(length=253), nullable=True))
     with op.batch_alter_table("autoscaler_state", schema=None) as batch_op:
         batch_op.add_column(sa.Column("spot_restored_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("spot_prices", sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column("spot_prices_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("autoscaler_state", schema=None) as batch_op:
+        batch_op.drop_column("spot_prices_at")
+        batch_op.drop_column("spot_prices")
         batch_op.drop_column("spot_restored_at")
     with op.batch_alter_table("autoscaler_actions", schema=None) as batch_op:
         batch_op.drop_column("replaces")
