@@ -7,6 +7,7 @@ downscaler remove nodes, and the platform's API shows it all. Its figures are th
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import httpx
@@ -77,3 +78,13 @@ def test_bad_options_are_usage_errors(tmp_path: Path) -> None:
     assert busy.exit_code == 2 and "is not empty" in busy.output
     short = CliRunner().invoke(app, ["demo", "--duration", "5"])
     assert short.exit_code == 2
+
+
+def test_a_taken_port_is_one_line(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(app, ["demo", "--port", str(port), "--data-dir", str(tmp_path / "d")])
+    assert result.exit_code == 1
+    assert "error: demo failed: the platform did not start" in result.output and "port" in result.output

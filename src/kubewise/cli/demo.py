@@ -67,6 +67,9 @@ def demo(
     except DemoFailed as exc:
         typer.echo(f"error: demo failed: {exc} (log: {where / 'demo.log'})", err=True)
         raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        typer.echo(f"demo stopped (data and log: {where})", err=True)
+        raise typer.Exit(130) from None
     if output == "json":
         typer.echo(json.dumps(summary, indent=2))
         return

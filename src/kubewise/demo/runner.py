@@ -162,7 +162,10 @@ def run_demo(
             database_url=f"sqlite:///{data_dir / 'kubewise.db'}",
             autoscaler_interval_seconds=options.cycle_seconds,
         )
-        url, key = stack.enter_context(embedded_platform(settings, "demo", options.port))
+        try:
+            url, key = stack.enter_context(embedded_platform(settings, "demo", options.port))
+        except RuntimeError as exc:
+            raise DemoFailed(f"{exc} (is the port taken?)") from None
         on_event(f"platform serving on {url} (SQLite: {data_dir / 'kubewise.db'})")
 
         catalog = load_region("aws", "us-east-1")
