@@ -87,4 +87,4 @@ def test_a_taken_port_is_one_line(tmp_path: Path) -> None:
         port = taken.getsockname()[1]
         result = CliRunner().invoke(app, ["demo", "--port", str(port), "--data-dir", str(tmp_path / "d")])
     assert result.exit_code == 1
-    assert "error: demo failed: the platform did not start" in result.output and "port" in result.output
+    assert f"error: demo failed: the platform did not start: 127.0.0.1:{port} is taken" in result.output

@@ -36,6 +36,13 @@ def embedded_platform(settings: ServerSettings, org: str, port: int = 0) -> Iter
         create_org(session, org, utc_now())
         _, key = create_api_key(session, org, "full", utc_now(), name="kubewise demo")
     port = port or free_port()
+    with socket.socket() as probe:  # uvicorn would exit its thread on a taken port: say it here
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise RuntimeError(
+                f"the platform did not start: 127.0.0.1:{port} is taken ({exc.strerror})"
+            ) from None
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
     )

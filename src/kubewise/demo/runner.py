@@ -165,7 +165,7 @@ def run_demo(
         try:
             url, key = stack.enter_context(embedded_platform(settings, "demo", options.port))
         except RuntimeError as exc:
-            raise DemoFailed(f"{exc} (is the port taken?)") from None
+            raise DemoFailed(str(exc)) from None
         on_event(f"platform serving on {url} (SQLite: {data_dir / 'kubewise.db'})")
 
         catalog = load_region("aws", "us-east-1")
