@@ -1,13 +1,15 @@
 """`kubewise simulate SCENARIO`: what the autoscaler would do to a cluster over time, before turning it on.
 
 The cluster is a dump (FILE|DIR), a kubeconfig context, or the bundled example; the scenario is YAML
-(`kubewise.simulator.scenario`). It runs twice, side by side: with the scenario's policies and with
-automation off (the cluster as it is), and prints the average cost, pending pod-minutes, evictions,
-pods lost (bare pods evicted) and spot interruptions.
+(`kubewise.simulator.scenario`). It runs side by side: with the scenario's policies, with each
+strategy they turn on turned off in turn (what each is worth), and with automation off (the cluster
+as it is), and prints the average cost, pending pod-minutes, evictions, pods lost (bare pods evicted)
+and spot interruptions.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Annotated
@@ -47,6 +49,26 @@ def _row(name: str, out: Outcome, step: float) -> dict[str, object]:
     }
 
 
+_STRATEGIES = (  # (the policy document's name, the AutoscalerPolicy field that turns it off)
+    ("unschedulablePods", "unschedulable_pods"),
+    ("nodeDownscaler", "node_downscaler"),
+    ("evictor", "evictor"),
+    ("spotInstances", "spot"),
+)
+
+
+def _each_policy_off(policy: AutoscalerPolicy) -> list[tuple[str, AutoscalerPolicy]]:
+    """The scenario's policies with one of its strategies turned off, for each one it turns on:
+    what each is worth on this cluster."""
+    if not policy.enabled:
+        return []
+    return [
+        (f"without {name}", dataclasses.replace(policy, **{field: False}))
+        for name, field in _STRATEGIES
+        if getattr(policy, field)
+    ]
+
+
 def simulate_command(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML (duration, policies, events).")],
     source: Annotated[Path | None, typer.Option("--cluster", help="kubectl dump FILE or DIR.")] = None,
@@ -55,7 +77,8 @@ def simulate_command(
     example: Annotated[bool, typer.Option("--example", help="The bundled example EKS cluster.")] = False,
     output: Annotated[str, typer.Option("--output", "-o", help="table or json.")] = "table",
 ) -> None:
-    """Simulate the autoscaler with a scenario's policies next to automation off."""
+    """Simulate the autoscaler with a scenario's policies, each of its strategies off in turn, and
+    automation off."""
     err = Console(stderr=True)
     try:
         if output not in ("table", "json"):
@@ -67,19 +90,12 @@ def simulate_command(
             catalog = load_region(provider, region)
         except CatalogError as exc:
             raise CliError(str(exc)) from None
-        with err.status("simulating", spinner="dots"):
-            rows = [
-                _row(
-                    "scenario",
-                    simulate(parsed, snapshot, catalog, policy_from_document(parsed.policies)),
-                    parsed.step_seconds,
-                ),
-                _row(
-                    "automation off",
-                    simulate(parsed, snapshot, catalog, AutoscalerPolicy()),
-                    parsed.step_seconds,
-                ),
-            ]
+        policy = policy_from_document(parsed.policies)
+        runs = [("scenario", policy), *_each_policy_off(policy), ("automation off", AutoscalerPolicy())]
+        rows = []
+        for n, (name, variant) in enumerate(runs, 1):
+            with err.status(f"simulating {name} ({n} of {len(runs)})", spinner="dots"):
+                rows.append(_row(name, simulate(parsed, snapshot, catalog, variant), parsed.step_seconds))
     except ScenarioError as exc:
         err.print(
             f"[bold red]error:[/] scenario {escape(str(scenario))}: {escape(str(exc))}", highlight=False
