@@ -51,7 +51,7 @@ def test_progress_names_each_action_with_its_reason_and_the_audit_trail_has_them
 ) -> None:
     summary, progress, data = demo_run
     assert "platform serving on http://127.0.0.1:" in progress
-    assert "event  storefront/web scaled to 40 replicas" in progress
+    assert "event  catalog/image-resizer scaled to 24 replicas" in progress
     done = [line for line in progress.splitlines() if "  done   " in line]
     assert done and all(" -- " in line for line in done)
     assert (data / "kubewise.db").exists() and (data / "demo.log").stat().st_size > 0

@@ -81,7 +81,7 @@ class DemoOptions:
     port: int = 0  # the platform's port (0: any free one)
     cycle_seconds: float = 2.0  # the platform's autoscaler interval
     provisioning_seconds: float = 5.0  # how long a new instance takes to join
-    scale_to: int = 40  # storefront/web's replicas at 30 % of the run
+    scale: tuple[str, str, int] = ("catalog", "image-resizer", 24)  # at 30 % of the run (from 4 replicas)
     interrupt_spot: int = 1  # spot nodes reclaimed at 55 % of the run
 
 
@@ -285,7 +285,7 @@ def _play(
     """The scripted part: events at fixed shares of the run, a status line every 15 s."""
     began = time.monotonic()
     script: list[tuple[float, str, Callable[[], str]]] = [
-        (0.30, "scale", lambda: _scale(world, options.scale_to)),
+        (0.30, "scale", lambda: _scale(world, *options.scale)),
         (0.55, "interrupt", lambda: _interrupt(world, options.interrupt_spot)),
     ]
     pending_pod_seconds, last, next_status = 0.0, began, began + 15
@@ -311,9 +311,9 @@ def _play(
     return pending_pod_seconds
 
 
-def _scale(world: DemoWorld, replicas: int) -> str:
-    world.scale("storefront", "web", replicas)
-    return f"storefront/web scaled to {replicas} replicas"
+def _scale(world: DemoWorld, namespace: str, owner: str, replicas: int) -> str:
+    world.scale(namespace, owner, replicas)
+    return f"{namespace}/{owner} scaled to {replicas} replicas"
 
 
 def _interrupt(world: DemoWorld, count: int) -> str:
