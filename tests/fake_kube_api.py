@@ -25,6 +25,8 @@ from urllib.parse import parse_qs, urlparse
 
 import yaml
 
+from kubewise.demo.kube_api import status_body
+
 NODES = "/api/v1/nodes"
 PODS = "/api/v1/pods"
 PDBS = "/apis/policy/v1/poddisruptionbudgets"
@@ -49,16 +51,7 @@ _LIST_KINDS = {
 }
 
 
-def status(code: int, reason: str, message: str) -> dict[str, Any]:
-    """A `metav1.Status` failure body, as the API server sends it."""
-    return {
-        "kind": "Status",
-        "apiVersion": "v1",
-        "status": "Failure",
-        "code": code,
-        "reason": reason,
-        "message": message,
-    }
+status = status_body  # a `metav1.Status` failure body, as the API server sends it
 
 
 class FakeApi:

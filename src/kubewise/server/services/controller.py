@@ -56,16 +56,22 @@ def report_result(
     return view(row) | {"message": row.message}
 
 
-def report_spot_prices(
-    session: Session, caller: Caller, cluster_id: str, body: SpotPriceReport, now: dt.datetime
-) -> dict[str, Any]:
-    """The cloud's current spot prices: plans and costs use them for the next hours."""
+def _locked_state(session: Session, caller: Caller, cluster_id: str, now: dt.datetime) -> AutoscalerStateRow:
+    """The cluster's autoscaler state, locked (made if the autoscaler has not run yet)."""
     caller.require_agent(cluster_id)
     cluster = cluster_of(session, caller, cluster_id, lock=True)
     state = repo.autoscaler_state(session, cluster.id, lock=True)
     if state is None:
         state = AutoscalerStateRow(cluster_id=cluster.id, last_run_at=now, empty_since={})
         repo.add(session, state)
+    return state
+
+
+def report_spot_prices(
+    session: Session, caller: Caller, cluster_id: str, body: SpotPriceReport, now: dt.datetime
+) -> dict[str, Any]:
+    """The cloud's current spot prices: plans and costs use them for the next hours."""
+    state = _locked_state(session, caller, cluster_id, now)
     state.spot_prices, state.spot_prices_at = dict(body.prices), now
     return {"types": len(body.prices), "at": now.isoformat()}
 
@@ -73,12 +79,7 @@ def report_spot_prices(
 def report_capacity(
     session: Session, caller: Caller, cluster_id: str, body: CapacityReport, now: dt.datetime
 ) -> dict[str, Any]:
-    caller.require_agent(cluster_id)
-    cluster = cluster_of(session, caller, cluster_id, lock=True)
-    state = repo.autoscaler_state(session, cluster.id, lock=True)
-    if state is None:
-        state = AutoscalerStateRow(cluster_id=cluster.id, last_run_at=now, empty_since={})
-        repo.add(session, state)
+    state = _locked_state(session, caller, cluster_id, now)
     until = now.timestamp() + body.seconds
     known = {k: v for k, v in (state.unavailable or {}).items() if float(v) > now.timestamp()}
     known |= {f"{o.instance_type}|{o.capacity_type}": until for o in body.unavailable}
