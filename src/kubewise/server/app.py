@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from kubewise import __version__
 from kubewise.server.autoscaler_loop import AutoscalerLoop
+from kubewise.server.console import routes as console
 from kubewise.server.context import Clock, Platform
 from kubewise.server.db.engine import DatabaseError, make_engine, make_sessions, safe_url
 from kubewise.server.db.migrate import upgrade
@@ -65,4 +66,7 @@ def create_app(settings: ServerSettings, clock: Clock = utc_now, *, migrate: boo
     install_observability(app, app.state.metrics)
     for module in (health, clusters, agent, controller):
         app.include_router(module.router)
+    app.state.console_cache = {}  # savings reports per snapshot version, for the console's pages
+    app.include_router(console.router)
+    app.mount("/console/static", console.static_files(), name="console-static")
     return app

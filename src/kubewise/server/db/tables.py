@@ -157,3 +157,14 @@ class AutoscalerStateRow(Base):
     spot_prices: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # type -> USD/h, from the controller
     spot_prices_at: Mapped[dt.datetime | None]
     unavailable: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # "type|capacity" -> until (unix s)
+
+
+class ConsoleSessionRow(Base):
+    """A signed-in web console: the browser holds the token (an http-only cookie), this its hash."""
+
+    __tablename__ = "console_sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the cookie, hex
+    api_key_id: Mapped[str] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))  # sent back in every form
+    created_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime]

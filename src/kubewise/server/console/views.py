@@ -1,0 +1,270 @@
+"""What the console pages show, assembled from the services the API uses (no logic of its own).
+
+`POLICY_FIELDS` is the policies editor: each field's path in the policy document, its label and
+kind; `policies_from_form` turns the posted form into a document that the API's own model
+(`server.policies.Policies`) validates, so the console and the API accept exactly the same.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from kubewise.model import CPU, MEMORY
+from kubewise.optimizer import Constraints, savings_report
+from kubewise.server.policies import Policies
+from kubewise.server.services import autoscaling, clusters, savings
+from kubewise.server.services.errors import Conflict
+from kubewise.server.services.identity import Caller, cluster_of
+from kubewise.server.settings import ServerSettings
+
+__all__ = ["NODES_PER_PAGE", "POLICY_FIELDS", "cluster_page", "cluster_rows", "policies_from_form"]
+
+NODES_PER_PAGE = 100
+POLICY_FIELDS: tuple[tuple[str, str, str], ...] = (  # (document path, label, bool | int)
+    ("enabled", "Automation enabled", "bool"),
+    ("unschedulablePods.enabled", "Add nodes for unschedulable pods", "bool"),
+    ("nodeDownscaler.enabled", "Node downscaler", "bool"),
+    ("nodeDownscaler.emptyNodes.enabled", "Remove empty nodes", "bool"),
+    ("nodeDownscaler.emptyNodes.delaySeconds", "Empty for (seconds) before removal", "int"),
+    ("clusterLimits.enabled", "Cluster CPU limits", "bool"),
+    ("clusterLimits.cpu.minCores", "Minimum cores", "int"),
+    ("clusterLimits.cpu.maxCores", "Maximum cores", "int"),
+    ("spotInstances.enabled", "Spot instances", "bool"),
+    ("spotInstances.spotDiversityEnabled", "Spot diversity", "bool"),
+    ("spotInstances.spotDiversityPriceIncreaseLimitPercent", "Diversity price increase limit (%)", "int"),
+    ("spotInstances.spotBackups.enabled", "On-demand when spot cannot be had", "bool"),
+    ("spotInstances.spotBackups.spotBackupRestoreRateSeconds", "Back to spot every (seconds)", "int"),
+    ("evictor.enabled", "Evictor (consolidation)", "bool"),
+    ("evictor.aggressiveMode", "Evictor aggressive mode", "bool"),
+    ("evictor.cycleInterval", "Evictor runs every (seconds)", "int"),
+)
+_FIXES = {
+    clusters.CONNECTING: "Waiting for the agent's first heartbeat: apply the manifests `kubewise connect` "
+    "printed, then check `kubectl -n kubewise-agent get pods`.",
+    clusters.NOT_RESPONDING: "The agent stopped sending heartbeats: check "
+    "`kubectl -n kubewise-agent logs deploy/kubewise-agent` (an invalid key or a blocked network is "
+    "said there).",
+    clusters.DISCONNECTED: "No heartbeat for over an hour: reconnect the cluster and re-apply the agent "
+    "(`kubewise connect ... | kubectl apply -f -`).",
+}
+
+
+@dataclass(frozen=True)
+class Money:
+    hourly: float
+
+    @property
+    def monthly(self) -> float:
+        return self.hourly * 730
+
+
+def _status(row: Any, now: dt.datetime, settings: ServerSettings) -> tuple[str, str]:
+    status = clusters.cluster_status(row, now, settings)
+    return status, _FIXES.get(status, "")
+
+
+def cluster_rows(
+    session: Session, caller: Caller, now: dt.datetime, settings: ServerSettings, cache: dict[Any, Any]
+) -> list[dict[str, Any]]:
+    rows = []
+    for row in clusters.list_clusters(session, caller):
+        status, fix = _status(row, now, settings)
+        item: dict[str, Any] = {
+            "id": row.id,
+            "name": row.name,
+            "provider": row.provider,
+            "region": clusters.cluster_region(row)[1],
+            "status": status,
+            "fix": fix,
+            "monthly": None,
+            "savings_percent": None,
+        }
+        if row.snapshot_at is not None:
+            try:
+                report = _report(session, caller, row, now, cache)
+            except Conflict as exc:
+                item["fix"] = item["fix"] or exc.message
+            else:
+                item["monthly"] = report["current"]["monthly_cost"]
+                item["savings_percent"] = _best_savings(report)
+        rows.append(item)
+    return rows
+
+
+def _best_savings(report: Mapping[str, Any]) -> float | None:
+    found = [p["savings_percent"] for p in report.get("plans", []) if p.get("savings_percent") is not None]
+    return max(found) if found else None
+
+
+def _report(session: Session, caller: Caller, row: Any, now: dt.datetime, cache: dict[Any, Any]) -> Any:
+    """The savings report on the latest snapshot, planned once per snapshot version (per process)."""
+    key = (row.id, row.snapshot_at, row.sequence)
+    if key not in cache:
+        snapshot = savings.stored_snapshot(session, row)
+        catalog = savings.cluster_catalog(session, row, now)
+        cache[key] = {
+            "report": savings_report(snapshot, catalog, Constraints()).to_dict(),
+            "snapshot": snapshot,
+        }
+        while len(cache) > 64:
+            cache.pop(next(iter(cache)))
+    return cache[key]["report"]
+
+
+def cluster_page(
+    session: Session,
+    caller: Caller,
+    cluster_id: str,
+    now: dt.datetime,
+    settings: ServerSettings,
+    cache: dict[Any, Any],
+    page: int,
+) -> dict[str, Any]:
+    row = cluster_of(session, caller, cluster_id)
+    status, fix = _status(row, now, settings)
+    out: dict[str, Any] = {
+        "id": row.id,
+        "name": row.name,
+        "provider": row.provider,
+        "region": clusters.cluster_region(row)[1],
+        "status": status,
+        "fix": fix,
+        "policies": _policy_values(session, caller, cluster_id),
+        "actions": autoscaling.list_actions(session, caller, cluster_id, 50)["items"],
+        "report": None,
+        "nodes": [],
+        "page": page,
+        "pages": 1,
+        "pending": [],
+    }
+    if row.snapshot_at is None:
+        out["fix"] = fix or "The agent has not sent a snapshot of this cluster yet."
+        return out
+    report = _report(session, caller, row, now, cache)
+    snapshot = cache[(row.id, row.snapshot_at, row.sequence)]["snapshot"]
+    out["report"] = report
+    out["chart"] = savings_chart(report)
+    nodes = sorted(report["current"]["nodes"], key=lambda n: n["name"])
+    out["pages"] = max(1, -(-len(nodes) // NODES_PER_PAGE))
+    page = min(max(page, 1), out["pages"])
+    shown = nodes[(page - 1) * NODES_PER_PAGE : page * NODES_PER_PAGE]
+    requested = _requested(snapshot, {n["name"] for n in shown})
+    alloc = {n.name: n.allocatable for n in snapshot.nodes}
+    out["page"], out["node_count"] = page, len(nodes)
+    out["nodes"] = [
+        n
+        | {
+            "cpu_requested": requested.get(n["name"], (0, 0))[0] / 1000,
+            "cpu_allocatable": alloc[n["name"]].get(CPU, 0) / 1000 if n["name"] in alloc else 0,
+            "memory_requested": requested.get(n["name"], (0, 0))[1] / 2**30,
+            "memory_allocatable": alloc[n["name"]].get(MEMORY, 0) / 2**30 if n["name"] in alloc else 0,
+        }
+        for n in shown
+    ]
+    why = {u["pod"]: u["reason"] for p in report.get("plans", [])[:1] for u in p.get("unschedulable", [])}
+    out["pending"] = [
+        {"pod": p.key, "reason": why.get(p.key, "waiting for the scheduler or for a new node")}
+        for p in snapshot.active_pods
+        if not p.node_name and not p.is_daemonset
+    ][:200]
+    return out
+
+
+def _requested(snapshot: Any, names: set[str]) -> dict[str, tuple[int, int]]:
+    out: dict[str, tuple[int, int]] = {}
+    for pod in snapshot.active_pods:
+        if pod.node_name in names:
+            cpu, mem = out.get(pod.node_name, (0, 0))
+            out[pod.node_name] = (cpu + pod.requests.get(CPU, 0), mem + pod.requests.get(MEMORY, 0))
+    return out
+
+
+def _policy_values(session: Session, caller: Caller, cluster_id: str) -> list[dict[str, Any]]:
+    from kubewise.server.services.policies import get_policies
+
+    doc = get_policies(session, caller, cluster_id).model_dump(mode="json", by_alias=True)
+    values = []
+    for path, label, kind in POLICY_FIELDS:
+        value: Any = doc
+        for part in path.split("."):
+            value = value[part]
+        values.append({"path": path, "label": label, "kind": kind, "value": value})
+    return values
+
+
+def policies_from_form(form: Mapping[str, str]) -> Policies:
+    """The posted editor as a policy document, validated by the API's model (ValueError says what is
+    wrong, field by field)."""
+    doc: dict[str, Any] = {}
+    problems = []
+    for path, label, kind in POLICY_FIELDS:
+        raw = form.get(path)
+        value: Any
+        if kind == "bool":
+            value = raw == "on"
+        else:
+            try:
+                value = int((raw or "").strip())
+            except ValueError:
+                problems.append(f"{label}: {raw!r} is not a whole number")
+                continue
+        where = doc
+        *parents, leaf = path.split(".")
+        for part in parents:
+            where = where.setdefault(part, {})
+        where[leaf] = value
+    if problems:
+        raise ValueError("; ".join(problems))
+    try:
+        return Policies.model_validate(doc)
+    except ValidationError as exc:
+        labels = {p: label for p, label, _ in POLICY_FIELDS}
+        paths = [".".join(str(x) for x in e["loc"]) for e in exc.errors()]
+        raise ValueError(
+            "; ".join(f"{labels.get(p, p)}: {e['msg']}" for p, e in zip(paths, exc.errors(), strict=True))
+        ) from None
+
+
+def dollars(value: float) -> str:
+    """An hourly price, with the digits that matter for small ones."""
+    return f"${value:.2f}" if value >= 10 else f"${value:.4f}"
+
+
+def savings_chart(report: Mapping[str, Any]) -> str:
+    """Current cost and each plan (with its lower bound) as horizontal bars, in inline SVG."""
+    bars: list[tuple[str, float, float | None]] = [("Current", float(report["current"]["hourly_cost"]), None)]
+    bars += [
+        (f"Optimized ({p['name']})", float(p["hourly_cost"]), float(p["lower_bound"]))
+        for p in report.get("plans", [])
+    ]
+    top = max((b[1] for b in bars), default=0.0) or 1.0
+    width, row, left = 640, 34, 170
+    scale = (width - left - 90) / top
+    parts = [
+        f'<svg role="img" aria-labelledby="chart-title" viewBox="0 0 {width} {row * len(bars) + 10}" '
+        f'width="100%" class="chart"><title id="chart-title">Hourly cost: current and optimized</title>'
+    ]
+    for i, (label, value, bound) in enumerate(bars):
+        y = 5 + i * row
+        parts.append(f'<text x="0" y="{y + 18}" class="label">{label}</text>')
+        parts.append(
+            f'<rect x="{left}" y="{y + 4}" width="{max(1.0, value * scale):.1f}" height="20" '
+            f'class="bar{" current" if i == 0 else ""}"><title>{label}: {dollars(value)}/h</title></rect>'
+        )
+        parts.append(
+            f'<text x="{left + value * scale + 6:.1f}" y="{y + 18}" class="value">{dollars(value)}/h</text>'
+        )
+        if bound is not None:
+            x = left + bound * scale
+            parts.append(
+                f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{y + 1}" y2="{y + 27}" class="bound">'
+                f"<title>lower bound {dollars(bound)}/h</title></line>"
+            )
+    parts.append("</svg>")
+    return "".join(parts)

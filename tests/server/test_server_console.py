@@ -1,0 +1,141 @@
+"""The web console over HTTP (TestClient): sign-in, sessions, CSRF, the pages, the policies editor."""
+
+from __future__ import annotations
+
+import re
+
+from conftest import Platform
+
+from kube_objects import node_json
+
+AGENT = "/v1/agent/clusters"
+
+
+def _pod(name: str, cpu: str, node: str | None) -> dict[str, object]:
+    spec: dict[str, object] = {
+        "containers": [{"name": "c", "resources": {"requests": {"cpu": cpu, "memory": "1Gi"}}}]
+    }
+    if node:
+        spec["nodeName"] = node
+    owner = {"kind": "ReplicaSet", "name": "web-rs", "controller": True, "apiVersion": "apps/v1", "uid": "u"}
+    meta = {"name": name, "namespace": "shop", "ownerReferences": [owner]}
+    status = {"phase": "Running" if node else "Pending"}
+    return {"kind": "Pod", "apiVersion": "v1", "metadata": meta, "spec": spec, "status": status}
+
+
+def _with_snapshot(platform: Platform, acme: dict[str, str], cluster_id: str) -> None:
+    items = [node_json("n1"), node_json("n2"), _pod("web-a", "300m", "n1"), _pod("huge", "64", None)]
+    r = platform.client.post(
+        f"{AGENT}/{cluster_id}/snapshot", json={"sequence": 1, "items": items}, headers=acme
+    )
+    assert r.status_code == 200, r.text
+
+
+def _sign_in(platform: Platform, key: dict[str, str]) -> str:
+    r = platform.client.post("/console/sign-in", data={"api_key": key["X-API-Key"]}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/console/clusters", r.text
+    return r.headers["set-cookie"]
+
+
+def _csrf(html: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found is not None
+    return found.group(1)
+
+
+def test_sign_in_sets_a_strict_http_only_cookie_and_bad_keys_say_why(
+    platform: Platform, acme: dict[str, str], cluster_id: str
+) -> None:
+    cookie = _sign_in(platform, acme)
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/console" in cookie
+    assert acme["X-API-Key"] not in cookie  # the browser holds a session token, never the key
+    platform.client.cookies.clear()
+    bad = platform.client.post("/console/sign-in", data={"api_key": "kw_0123456789abcdef_nope"})
+    assert bad.status_code == 401 and "invalid API key" in bad.text
+    agent = platform.new_key("acme", "agent", cluster_id)
+    refused = platform.client.post("/console/sign-in", data={"api_key": agent["X-API-Key"]})
+    assert refused.status_code == 403 and "agent keys cannot sign in" in refused.text
+    away = platform.client.get("/console/clusters", follow_redirects=False)
+    assert away.status_code == 303 and away.headers["location"].startswith("/console/sign-in")
+
+
+def test_the_clusters_and_the_cluster_page_show_status_cost_savings_nodes_and_pending_pods(
+    platform: Platform, acme: dict[str, str], cluster_id: str
+) -> None:
+    _with_snapshot(platform, acme, cluster_id)
+    _sign_in(platform, acme)
+    listing = platform.client.get("/console/clusters")
+    assert (
+        listing.status_code == 200
+        and "prod" in listing.text
+        and f"/console/clusters/{cluster_id}" in listing.text
+    )
+    assert "Connected" in listing.text and "$" in listing.text and "%" in listing.text
+    page = platform.client.get(f"/console/clusters/{cluster_id}")
+    assert page.status_code == 200
+    assert "<svg" in page.text and "Optimized (on-demand)" in page.text and "lower bound" in page.text
+    assert "n1" in page.text and "n2" in page.text and "0.30 / 1.93" in page.text  # requested / allocatable
+    assert "shop/huge" in page.text  # pending, with the planner's reason
+    assert 'for="evictor.enabled"' in page.text  # every policy has its label
+
+
+def test_policies_are_changed_with_the_csrf_token_and_validated_as_the_api_does(
+    platform: Platform, acme: dict[str, str], cluster_id: str
+) -> None:
+    _sign_in(platform, acme)
+    page = platform.client.get(f"/console/clusters/{cluster_id}")
+    csrf = _csrf(page.text)
+    form = {
+        "csrf": csrf,
+        "enabled": "on",
+        "evictor.enabled": "on",
+        "evictor.cycleInterval": "120",
+        "nodeDownscaler.emptyNodes.delaySeconds": "300",
+        "clusterLimits.cpu.minCores": "1",
+        "clusterLimits.cpu.maxCores": "64",
+        "spotInstances.spotDiversityPriceIncreaseLimitPercent": "20",
+        "spotInstances.spotBackups.spotBackupRestoreRateSeconds": "1800",
+    }
+    forged = platform.client.post(f"/console/clusters/{cluster_id}/policies", data={**form, "csrf": "x"})
+    assert forged.status_code == 403 and "reload the page" in forged.text
+    bad = platform.client.post(
+        f"/console/clusters/{cluster_id}/policies", data={**form, "evictor.cycleInterval": "5"}
+    )
+    assert bad.status_code == 422 and "Evictor runs every (seconds)" in bad.text
+    unordered = platform.client.post(
+        f"/console/clusters/{cluster_id}/policies", data={**form, "clusterLimits.cpu.minCores": "99"}
+    )
+    assert unordered.status_code == 422 and "must not exceed" in unordered.text
+    saved = platform.client.post(
+        f"/console/clusters/{cluster_id}/policies", data=form, follow_redirects=False
+    )
+    assert saved.status_code == 303
+    doc = platform.client.get(f"/v1/kubernetes/clusters/{cluster_id}/policies", headers=acme).json()
+    assert doc["enabled"] is True and doc["evictor"] == {
+        "enabled": True,
+        "aggressiveMode": False,
+        "cycleInterval": 120,
+    }
+    assert doc["spotInstances"]["enabled"] is False  # an unticked box is off
+
+
+def test_read_keys_look_only_other_orgs_see_nothing_and_sessions_end(
+    platform: Platform, acme: dict[str, str], cluster_id: str
+) -> None:
+    reader = platform.new_key("acme", "read")
+    _sign_in(platform, reader)
+    page = platform.client.get(f"/console/clusters/{cluster_id}")
+    assert page.status_code == 200 and "can look, not change" in page.text
+    denied = platform.client.post(
+        f"/console/clusters/{cluster_id}/policies", data={"csrf": _csrf(page.text), "enabled": "on"}
+    )
+    assert denied.status_code == 403 and "scope; this call needs a" in denied.text
+    other = platform.new_org("globex")
+    platform.client.cookies.clear()
+    _sign_in(platform, other)
+    assert platform.client.get(f"/console/clusters/{cluster_id}").status_code == 404
+    assert "prod" not in platform.client.get("/console/clusters").text
+    csrf = _csrf(platform.client.get("/console/clusters").text)
+    out = platform.client.post("/console/sign-out", data={"csrf": csrf}, follow_redirects=False)
+    assert out.status_code == 303
+    assert platform.client.get("/console/clusters", follow_redirects=False).status_code == 303
