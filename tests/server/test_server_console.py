@@ -139,3 +139,13 @@ def test_read_keys_look_only_other_orgs_see_nothing_and_sessions_end(
     out = platform.client.post("/console/sign-out", data={"csrf": csrf}, follow_redirects=False)
     assert out.status_code == 303
     assert platform.client.get("/console/clusters", follow_redirects=False).status_code == 303
+
+
+def test_the_connect_page_shows_the_exact_command_for_this_server(
+    platform: Platform, acme: dict[str, str]
+) -> None:
+    _sign_in(platform, acme)
+    page = platform.client.get("/console/connect")
+    assert page.status_code == 200
+    assert "kubewise connect --provider eks --server http://testserver --api-key" in page.text
+    assert "| kubectl apply -f -" in page.text and "--provider gke" in page.text

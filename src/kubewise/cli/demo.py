@@ -45,7 +45,9 @@ def demo(
     where = data_dir or Path(tempfile.mkdtemp(prefix="kubewise-demo-"))
 
     def explore(url: str, key: str, cluster_id: str) -> None:
-        err.print(f"\nEverything keeps running. Platform: {url}  (OpenAPI: {url}/docs)")
+        err.print(
+            f"\nEverything keeps running. Platform: {url}  (console: {url}/console, OpenAPI: {url}/docs)"
+        )
         err.print(f"  export KUBEWISE_API_KEY={key}")
         err.print(
             f'  curl -H "X-API-Key: $KUBEWISE_API_KEY" {url}/v1/kubernetes/clusters/{cluster_id}/actions'

@@ -1,4 +1,5 @@
-"""The server's autoscaler loop: a cycle every `autoscaler_interval_seconds` for each automated cluster.
+"""The server's autoscaler loop: a cycle every `autoscaler_interval_seconds` for each automated cluster,
+and, every five minutes, a cost sample of each cluster (cost over time).
 
 Started and stopped with the app (its lifespan). Each cluster's cycle is its own transaction on the
 cluster's row, taken with SKIP LOCKED: with several replicas, each cluster's cycle runs on one of
@@ -8,6 +9,7 @@ skipped and logged; one failing cluster never stops the others.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 
@@ -17,11 +19,13 @@ from kubewise.server.context import Clock
 from kubewise.server.db import repositories as repo
 from kubewise.server.db.engine import transaction
 from kubewise.server.services.autoscaling import run_cycle_for
+from kubewise.server.services.cost_history import record_cost_samples
 from kubewise.server.services.errors import ServiceError
 
 __all__ = ["AutoscalerLoop"]
 
 log = logging.getLogger("kubewise.server.autoscaler")
+COST_SAMPLE_EVERY = dt.timedelta(minutes=5)
 
 
 class AutoscalerLoop:
@@ -57,6 +61,15 @@ class AutoscalerLoop:
                 log.exception("autoscaler cycle failed", extra={"cluster_id": cluster_id})
         return stored
 
+    def sample_costs(self) -> int:
+        """Cost-over-time samples for the clusters due one (every `COST_SAMPLE_EVERY`)."""
+        try:
+            with transaction(self.sessions) as session:
+                return record_cost_samples(session, self.clock(), COST_SAMPLE_EVERY)
+        except Exception:  # a failed sample must not stop the autoscaler
+            log.exception("cost sampling failed")
+            return 0
+
     def start(self) -> None:
         if self.interval <= 0 or self._thread is not None:
             return
@@ -71,3 +84,4 @@ class AutoscalerLoop:
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
             self.run_once()
+            self.sample_costs()

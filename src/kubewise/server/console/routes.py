@@ -225,3 +225,23 @@ def reconnect(
     except ServiceError as exc:
         return _cluster(request, console, cluster_id, 1, error=exc.message, status=exc.status)
     return RedirectResponse(f"/console/clusters/{cluster_id}", status_code=303)
+
+
+@router.get("/connect")
+def connect_page(request: Request, token: Token = None) -> Response:
+    try:
+        console = _session(request, token)
+    except Unauthorized:
+        return _to_sign_in("ended")
+    server = str(request.base_url).rstrip("/")
+    commands = {
+        provider: f'kubewise connect --provider {provider} --server {server} --api-key "$KUBEWISE_API_KEY"'
+        f"{extra} | kubectl apply -f -"
+        for provider, extra in (
+            ("eks", " --account-id ACCOUNT_ID"),
+            ("gke", ""),
+            ("aks", ""),
+            ("kops", " --cluster-name NAME"),
+        )
+    }
+    return _page(request, "connect.html", commands=commands, server=server, csrf=console.csrf_token)

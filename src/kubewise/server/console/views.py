@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from kubewise.model import CPU, MEMORY
 from kubewise.optimizer import Constraints, savings_report
 from kubewise.server.policies import Policies
-from kubewise.server.services import autoscaling, clusters, savings
+from kubewise.server.services import autoscaling, clusters, cost_history, savings
 from kubewise.server.services.errors import Conflict
 from kubewise.server.services.identity import Caller, cluster_of
 from kubewise.server.settings import ServerSettings
@@ -142,6 +142,7 @@ def cluster_page(
         "page": page,
         "pages": 1,
         "pending": [],
+        "cost_chart": cost_chart(cost_history.cost_history(session, caller, cluster_id, now, 168)["items"]),
     }
     if row.snapshot_at is None:
         out["fix"] = fix or "The agent has not sent a snapshot of this cluster yet."
@@ -268,3 +269,29 @@ def savings_chart(report: Mapping[str, Any]) -> str:
             )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def cost_chart(samples: list[dict[str, Any]]) -> str:
+    """Hourly cost over time (the last week's samples) as an inline SVG line; "" without two samples."""
+    if len(samples) < 2:
+        return ""
+    times = [dt.datetime.fromisoformat(s["at"]).timestamp() for s in samples]
+    costs = [float(s["hourlyCost"]) for s in samples]
+    width, height, pad = 640, 160, 40
+    t0, t1 = times[0], max(times[-1], times[0] + 1)
+    top = max(costs) * 1.1 or 1.0
+    xs = [pad + (t - t0) / (t1 - t0) * (width - 2 * pad) for t in times]
+    ys = [height - pad / 2 - c / top * (height - pad) for c in costs]
+    points = " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys, strict=True))
+    first = dt.datetime.fromtimestamp(t0, dt.UTC).strftime("%Y-%m-%d %H:%M")
+    last = dt.datetime.fromtimestamp(t1, dt.UTC).strftime("%Y-%m-%d %H:%M")
+    return (
+        f'<svg role="img" aria-labelledby="cost-title" viewBox="0 0 {width} {height}" width="100%" '
+        'class="chart">'
+        f'<title id="cost-title">Hourly cost from {first} to {last} UTC: {dollars(costs[0])} to '
+        f"{dollars(costs[-1])} per hour</title>"
+        f'<polyline points="{points}" class="line" fill="none"/>'
+        f'<text x="{pad}" y="{height - 2}" class="value">{first}</text>'
+        f'<text x="{width - pad}" y="{height - 2}" class="value" text-anchor="end">{last} UTC</text>'
+        f'<text x="0" y="12" class="value">{dollars(max(costs))}/h</text></svg>'
+    )

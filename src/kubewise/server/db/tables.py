@@ -168,3 +168,13 @@ class ConsoleSessionRow(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))  # sent back in every form
     created_at: Mapped[dt.datetime]
     expires_at: Mapped[dt.datetime]
+
+
+class CostSampleRow(Base):
+    """What a cluster's nodes cost at one time (sampled by the server's loop): cost over time."""
+
+    __tablename__ = "cost_samples"
+    cluster_id: Mapped[str] = mapped_column(ForeignKey("clusters.id", ondelete="CASCADE"), primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(primary_key=True)
+    hourly_cost: Mapped[float] = mapped_column(Float)
+    nodes: Mapped[int] = mapped_column(Integer)

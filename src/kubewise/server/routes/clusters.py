@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response, status
 from kubewise.server.context import Ctx
 from kubewise.server.policies import Policies
 from kubewise.server.schemas import ClusterList, ClusterRegistration, ClusterView
-from kubewise.server.services import autoscaling, clusters, policies, savings
+from kubewise.server.services import autoscaling, clusters, cost_history, policies, savings
 
 __all__ = ["router"]
 
@@ -84,6 +84,15 @@ def cluster_nodes(cluster_id: str, ctx: Ctx) -> dict[str, Any]:
 def cluster_cost(cluster_id: str, ctx: Ctx) -> dict[str, Any]:
     with ctx.tx() as session:
         return savings.cluster_cost(session, ctx.caller, cluster_id, ctx.now)
+
+
+@router.get("/clusters/{cluster_id}/cost-history")
+def cluster_cost_history(
+    cluster_id: str, ctx: Ctx, hours: int = Query(168, ge=1, le=24 * 30)
+) -> dict[str, Any]:
+    """What the cluster's nodes cost over the last `hours`, sampled every 5 minutes, oldest first."""
+    with ctx.tx() as session:
+        return cost_history.cost_history(session, ctx.caller, cluster_id, ctx.now, hours)
 
 
 @router.get("/clusters/{cluster_id}/savings")

@@ -1,4 +1,4 @@
-"""Web console sessions.
+"""Web console sessions; cost samples (cost over time).
 
 Revision ID: 0006
 Revises: 0005
@@ -28,9 +28,19 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("console_sessions", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_console_sessions_api_key_id"), ["api_key_id"], unique=False)
+    op.create_table(
+        "cost_samples",
+        sa.Column("cluster_id", sa.String(length=36), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("hourly_cost", sa.Float(), nullable=False),
+        sa.Column("nodes", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["cluster_id"], ["clusters.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("cluster_id", "at"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("cost_samples")
     with op.batch_alter_table("console_sessions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_console_sessions_api_key_id"))
     op.drop_table("console_sessions")
