@@ -149,3 +149,10 @@ def test_the_connect_page_shows_the_exact_command_for_this_server(
     assert page.status_code == 200
     assert "kubewise connect --provider eks --server http://testserver --api-key" in page.text
     assert "| kubectl apply -f -" in page.text and "--provider gke" in page.text
+
+
+def test_pages_forbid_framing_scripts_and_caching(platform: Platform, acme: dict[str, str]) -> None:
+    page = platform.client.get("/console/sign-in")
+    policy = page.headers["content-security-policy"]
+    assert "default-src 'none'" in policy and "frame-ancestors 'none'" in policy and "script-src" not in policy
+    assert page.headers["x-frame-options"] == "DENY" and page.headers["cache-control"] == "no-store"

@@ -53,8 +53,17 @@ def _cache(request: Request) -> dict[Any, Any]:
     return cache
 
 
+_HEADERS = {  # pages only: no scripts at all, no framing, nothing from elsewhere
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
 def _page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
-    return templates.TemplateResponse(request, name, context, status_code=status)
+    return templates.TemplateResponse(request, name, context, status_code=status, headers=_HEADERS)
 
 
 def _to_sign_in(message: str = "") -> RedirectResponse:

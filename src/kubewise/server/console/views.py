@@ -102,19 +102,27 @@ def _best_savings(report: Mapping[str, Any]) -> float | None:
     return max(found) if found else None
 
 
-def _report(session: Session, caller: Caller, row: Any, now: dt.datetime, cache: dict[Any, Any]) -> Any:
-    """The savings report on the latest snapshot, planned once per snapshot version (per process)."""
-    key = (row.id, row.snapshot_at, row.sequence)
-    if key not in cache:
+REPLAN_AFTER = dt.timedelta(minutes=5)  # a live cluster changes every few seconds: plans are reused a while
+
+
+def _planned(session: Session, row: Any, now: dt.datetime, cache: dict[Any, Any]) -> dict[str, Any]:
+    """The savings report (and the snapshot it planned) of the cluster's latest snapshot, planned
+    again when the snapshot changed and the last plan is `REPLAN_AFTER` old (per process)."""
+    found = cache.get(row.id)
+    fresh = found is not None and (found["version"] == row.sequence or now - found["at"] < REPLAN_AFTER)
+    if not fresh:
         snapshot = savings.stored_snapshot(session, row)
         catalog = savings.cluster_catalog(session, row, now)
-        cache[key] = {
-            "report": savings_report(snapshot, catalog, Constraints()).to_dict(),
-            "snapshot": snapshot,
-        }
+        report = savings_report(snapshot, catalog, Constraints()).to_dict()
+        cache.pop(row.id, None)
+        cache[row.id] = {"report": report, "snapshot": snapshot, "at": now, "version": row.sequence}
         while len(cache) > 64:
             cache.pop(next(iter(cache)))
-    return cache[key]["report"]
+    return dict(cache[row.id])
+
+
+def _report(session: Session, caller: Caller, row: Any, now: dt.datetime, cache: dict[Any, Any]) -> Any:
+    return _planned(session, row, now, cache)["report"]
 
 
 def cluster_page(
@@ -147,8 +155,9 @@ def cluster_page(
     if row.snapshot_at is None:
         out["fix"] = fix or "The agent has not sent a snapshot of this cluster yet."
         return out
-    report = _report(session, caller, row, now, cache)
-    snapshot = cache[(row.id, row.snapshot_at, row.sequence)]["snapshot"]
+    planned = _planned(session, row, now, cache)
+    report, snapshot = planned["report"], planned["snapshot"]
+    out["planned_at"] = planned["at"].strftime("%Y-%m-%d %H:%M:%S UTC")
     out["report"] = report
     out["chart"] = savings_chart(report)
     nodes = sorted(report["current"]["nodes"], key=lambda n: n["name"])
