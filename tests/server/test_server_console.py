@@ -70,7 +70,11 @@ def test_the_clusters_and_the_cluster_page_show_status_cost_savings_nodes_and_pe
         and "prod" in listing.text
         and f"/console/clusters/{cluster_id}" in listing.text
     )
-    assert "Connected" in listing.text and "$" in listing.text and "%" in listing.text
+    assert "Connected" in listing.text and "%" not in listing.text  # no view planned yet: no figures
+    loop = platform.client.app.state.autoscaler  # type: ignore[attr-defined]
+    assert loop.refresh_views() == 1 and loop.refresh_views() == 0  # planned once, until it changes
+    listing = platform.client.get("/console/clusters")
+    assert "$" in listing.text and "%" in listing.text
     page = platform.client.get(f"/console/clusters/{cluster_id}")
     assert page.status_code == 200
     assert "<svg" in page.text and "Optimized (on-demand)" in page.text and "lower bound" in page.text
@@ -154,5 +158,22 @@ def test_the_connect_page_shows_the_exact_command_for_this_server(
 def test_pages_forbid_framing_scripts_and_caching(platform: Platform, acme: dict[str, str]) -> None:
     page = platform.client.get("/console/sign-in")
     policy = page.headers["content-security-policy"]
-    assert "default-src 'none'" in policy and "frame-ancestors 'none'" in policy and "script-src" not in policy
+    assert (
+        "default-src 'none'" in policy and "frame-ancestors 'none'" in policy and "script-src" not in policy
+    )
     assert page.headers["x-frame-options"] == "DENY" and page.headers["cache-control"] == "no-store"
+
+
+def test_a_changed_cluster_is_planned_again_after_five_minutes(
+    platform: Platform, acme: dict[str, str], cluster_id: str
+) -> None:
+    _with_snapshot(platform, acme, cluster_id)
+    loop = platform.client.app.state.autoscaler  # type: ignore[attr-defined]
+    assert loop.refresh_views() == 1
+    delta = {"sequence": 2, "changes": [{"op": "upsert", "object": node_json("n3")}]}
+    assert platform.client.post(f"{AGENT}/{cluster_id}/deltas", json=delta, headers=acme).status_code == 200
+    assert loop.refresh_views() == 0  # changed, but planned less than 5 minutes ago
+    platform.clock.advance(301)
+    assert loop.refresh_views() == 1
+    _sign_in(platform, acme)
+    assert "n3" in platform.client.get(f"/console/clusters/{cluster_id}").text

@@ -66,7 +66,6 @@ def create_app(settings: ServerSettings, clock: Clock = utc_now, *, migrate: boo
     install_observability(app, app.state.metrics)
     for module in (health, clusters, agent, controller):
         app.include_router(module.router)
-    app.state.console_cache = {}  # savings reports per snapshot version, for the console's pages
     app.include_router(console.router)
     app.mount("/console/static", console.static_files(), name="console-static")
     return app

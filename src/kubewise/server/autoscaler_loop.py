@@ -1,5 +1,6 @@
 """The server's autoscaler loop: a cycle every `autoscaler_interval_seconds` for each automated cluster,
-and, every five minutes, a cost sample of each cluster (cost over time).
+and, every five minutes, a cost sample of each cluster (cost over time) and its console view planned
+again if it changed.
 
 Started and stopped with the app (its lifespan). Each cluster's cycle is its own transaction on the
 cluster's row, taken with SKIP LOCKED: with several replicas, each cluster's cycle runs on one of
@@ -19,6 +20,7 @@ from kubewise.server.context import Clock
 from kubewise.server.db import repositories as repo
 from kubewise.server.db.engine import transaction
 from kubewise.server.services.autoscaling import run_cycle_for
+from kubewise.server.services.cluster_views import refresh_views
 from kubewise.server.services.cost_history import record_cost_samples
 from kubewise.server.services.errors import ServiceError
 
@@ -70,6 +72,15 @@ class AutoscalerLoop:
             log.exception("cost sampling failed")
             return 0
 
+    def refresh_views(self) -> int:
+        """The console's cluster views planned again where they are due (one transaction per run)."""
+        try:
+            with transaction(self.sessions) as session:
+                return refresh_views(session, self.clock())
+        except Exception:
+            log.exception("planning cluster views failed")
+            return 0
+
     def start(self) -> None:
         if self.interval <= 0 or self._thread is not None:
             return
@@ -85,3 +96,4 @@ class AutoscalerLoop:
         while not self._stop.wait(self.interval):
             self.run_once()
             self.sample_costs()
+            self.refresh_views()

@@ -48,11 +48,6 @@ def _platform(request: Request) -> Platform:
     return platform
 
 
-def _cache(request: Request) -> dict[Any, Any]:
-    cache: dict[Any, Any] = request.app.state.console_cache
-    return cache
-
-
 _HEADERS = {  # pages only: no scripts at all, no framing, nothing from elsewhere
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'",
@@ -136,7 +131,7 @@ def cluster_list(request: Request, token: Token = None) -> Response:
     platform = _platform(request)
     now = platform.clock()
     with transaction(platform.sessions) as session:
-        rows = views.cluster_rows(session, console.caller, now, platform.settings, _cache(request))
+        rows = views.cluster_rows(session, console.caller, now, platform.settings)
     return _page(request, "clusters.html", clusters=rows, csrf=console.csrf_token)
 
 
@@ -159,9 +154,7 @@ def _cluster(
     now = platform.clock()
     try:
         with transaction(platform.sessions) as session:
-            data = views.cluster_page(
-                session, console.caller, cluster_id, now, platform.settings, _cache(request), page
-            )
+            data = views.cluster_page(session, console.caller, cluster_id, now, platform.settings, page)
     except ServiceError as exc:
         return _page(request, "error.html", status=exc.status, message=exc.message, csrf=console.csrf_token)
     can_write = console.caller.scope == "full"

@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from kubewise.model import CPU, MEMORY
-from kubewise.optimizer import Constraints, savings_report
 from kubewise.server.policies import Policies
-from kubewise.server.services import autoscaling, clusters, cost_history, savings
+from kubewise.server.services import autoscaling, cluster_views, clusters, cost_history
 from kubewise.server.services.errors import Conflict
 from kubewise.server.services.identity import Caller, cluster_of
 from kubewise.server.settings import ServerSettings
@@ -55,23 +52,15 @@ _FIXES = {
 }
 
 
-@dataclass(frozen=True)
-class Money:
-    hourly: float
-
-    @property
-    def monthly(self) -> float:
-        return self.hourly * 730
-
-
 def _status(row: Any, now: dt.datetime, settings: ServerSettings) -> tuple[str, str]:
     status = clusters.cluster_status(row, now, settings)
     return status, _FIXES.get(status, "")
 
 
 def cluster_rows(
-    session: Session, caller: Caller, now: dt.datetime, settings: ServerSettings, cache: dict[Any, Any]
+    session: Session, caller: Caller, now: dt.datetime, settings: ServerSettings
 ) -> list[dict[str, Any]]:
+    """The clusters with the figures of their stored views (planned in the background)."""
     rows = []
     for row in clusters.list_clusters(session, caller):
         status, fix = _status(row, now, settings)
@@ -85,14 +74,10 @@ def cluster_rows(
             "monthly": None,
             "savings_percent": None,
         }
-        if row.snapshot_at is not None:
-            try:
-                report = _report(session, caller, row, now, cache)
-            except Conflict as exc:
-                item["fix"] = item["fix"] or exc.message
-            else:
-                item["monthly"] = report["current"]["monthly_cost"]
-                item["savings_percent"] = _best_savings(report)
+        view = cluster_views.stored_view(session, row)
+        if view is not None:
+            item["monthly"] = view.body["report"]["current"]["monthly_cost"]
+            item["savings_percent"] = _best_savings(view.body["report"])
         rows.append(item)
     return rows
 
@@ -102,37 +87,8 @@ def _best_savings(report: Mapping[str, Any]) -> float | None:
     return max(found) if found else None
 
 
-REPLAN_AFTER = dt.timedelta(minutes=5)  # a live cluster changes every few seconds: plans are reused a while
-
-
-def _planned(session: Session, row: Any, now: dt.datetime, cache: dict[Any, Any]) -> dict[str, Any]:
-    """The savings report (and the snapshot it planned) of the cluster's latest snapshot, planned
-    again when the snapshot changed and the last plan is `REPLAN_AFTER` old (per process)."""
-    found = cache.get(row.id)
-    fresh = found is not None and (found["version"] == row.sequence or now - found["at"] < REPLAN_AFTER)
-    if not fresh:
-        snapshot = savings.stored_snapshot(session, row)
-        catalog = savings.cluster_catalog(session, row, now)
-        report = savings_report(snapshot, catalog, Constraints()).to_dict()
-        cache.pop(row.id, None)
-        cache[row.id] = {"report": report, "snapshot": snapshot, "at": now, "version": row.sequence}
-        while len(cache) > 64:
-            cache.pop(next(iter(cache)))
-    return dict(cache[row.id])
-
-
-def _report(session: Session, caller: Caller, row: Any, now: dt.datetime, cache: dict[Any, Any]) -> Any:
-    return _planned(session, row, now, cache)["report"]
-
-
 def cluster_page(
-    session: Session,
-    caller: Caller,
-    cluster_id: str,
-    now: dt.datetime,
-    settings: ServerSettings,
-    cache: dict[Any, Any],
-    page: int,
+    session: Session, caller: Caller, cluster_id: str, now: dt.datetime, settings: ServerSettings, page: int
 ) -> dict[str, Any]:
     row = cluster_of(session, caller, cluster_id)
     status, fix = _status(row, now, settings)
@@ -152,46 +108,24 @@ def cluster_page(
         "pending": [],
         "cost_chart": cost_chart(cost_history.cost_history(session, caller, cluster_id, now, 168)["items"]),
     }
-    if row.snapshot_at is None:
-        out["fix"] = fix or "The agent has not sent a snapshot of this cluster yet."
+    try:
+        view = cluster_views.cluster_view(session, row, now)
+    except Conflict as exc:
+        out["fix"] = fix or exc.message
         return out
-    planned = _planned(session, row, now, cache)
-    report, snapshot = planned["report"], planned["snapshot"]
-    out["planned_at"] = planned["at"].strftime("%Y-%m-%d %H:%M:%S UTC")
-    out["report"] = report
-    out["chart"] = savings_chart(report)
-    nodes = sorted(report["current"]["nodes"], key=lambda n: n["name"])
+    nodes = view.body["nodes"]
     out["pages"] = max(1, -(-len(nodes) // NODES_PER_PAGE))
     page = min(max(page, 1), out["pages"])
-    shown = nodes[(page - 1) * NODES_PER_PAGE : page * NODES_PER_PAGE]
-    requested = _requested(snapshot, {n["name"] for n in shown})
-    alloc = {n.name: n.allocatable for n in snapshot.nodes}
-    out["page"], out["node_count"] = page, len(nodes)
-    out["nodes"] = [
-        n
-        | {
-            "cpu_requested": requested.get(n["name"], (0, 0))[0] / 1000,
-            "cpu_allocatable": alloc[n["name"]].get(CPU, 0) / 1000 if n["name"] in alloc else 0,
-            "memory_requested": requested.get(n["name"], (0, 0))[1] / 2**30,
-            "memory_allocatable": alloc[n["name"]].get(MEMORY, 0) / 2**30 if n["name"] in alloc else 0,
-        }
-        for n in shown
-    ]
-    why = {u["pod"]: u["reason"] for p in report.get("plans", [])[:1] for u in p.get("unschedulable", [])}
-    out["pending"] = [
-        {"pod": p.key, "reason": why.get(p.key, "waiting for the scheduler or for a new node")}
-        for p in snapshot.active_pods
-        if not p.node_name and not p.is_daemonset
-    ][:200]
-    return out
-
-
-def _requested(snapshot: Any, names: set[str]) -> dict[str, tuple[int, int]]:
-    out: dict[str, tuple[int, int]] = {}
-    for pod in snapshot.active_pods:
-        if pod.node_name in names:
-            cpu, mem = out.get(pod.node_name, (0, 0))
-            out[pod.node_name] = (cpu + pod.requests.get(CPU, 0), mem + pod.requests.get(MEMORY, 0))
+    out |= {
+        "report": view.body["report"],
+        "chart": savings_chart(view.body["report"]),
+        "planned_at": view.planned_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
+        "page": page,
+        "node_count": len(nodes),
+        "nodes": nodes[(page - 1) * NODES_PER_PAGE : page * NODES_PER_PAGE],
+        "pending": view.body["pending"],
+        "pending_count": view.body["pending_count"],
+    }
     return out
 
 

@@ -1,4 +1,4 @@
-"""Web console sessions; cost samples (cost over time).
+"""Web console sessions; cost samples (cost over time); cluster views planned in the background.
 
 Revision ID: 0006
 Revises: 0005
@@ -37,9 +37,19 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["cluster_id"], ["clusters.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("cluster_id", "at"),
     )
+    op.create_table(
+        "cluster_views",
+        sa.Column("cluster_id", sa.String(length=36), nullable=False),
+        sa.Column("planned_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=True),
+        sa.Column("body", sa.JSON(), nullable=False),
+        sa.ForeignKeyConstraint(["cluster_id"], ["clusters.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("cluster_id"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("cluster_views")
     op.drop_table("cost_samples")
     with op.batch_alter_table("console_sessions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_console_sessions_api_key_id"))
