@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo savings test lint bench bench-ingest bench-agent bench-autoscaling clean
+.PHONY: install demo savings test lint bench bench-ingest bench-agent bench-autoscaling bench-console clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -41,6 +41,9 @@ bench-agent: $(STAMP)
 
 bench-autoscaling: $(STAMP)
 	$(PY) -m benchmarks.autoscaling
+
+bench-console: $(STAMP)
+	$(PY) -m benchmarks.console
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
