@@ -64,7 +64,9 @@ def main() -> None:
             start = time.perf_counter()
             assert app.state.autoscaler.refresh_views() == 1
             plan_s = time.perf_counter() - start
-            client.post("/console/sign-in", data={"api_key": key})
+            form = client.get("/console/sign-in").text
+            token = form.split('name="signin" value="', 1)[1].split('"', 1)[0]
+            client.post("/console/sign-in", data={"api_key": key, "signin": token})
             cluster_ms = _median_ms(client, f"/console/clusters/{cid}", args.runs)
             last_page = -(-args.nodes // 100)
             paged_ms = _median_ms(client, f"/console/clusters/{cid}?page={last_page}", args.runs)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from conftest import Platform
 
 from kube_objects import node_json
@@ -31,8 +32,15 @@ def _with_snapshot(platform: Platform, acme: dict[str, str], cluster_id: str) ->
     assert r.status_code == 200, r.text
 
 
+def _form_token(platform: Platform) -> str:
+    found = re.search(r'name="signin" value="([^"]+)"', platform.client.get("/console/sign-in").text)
+    assert found is not None
+    return found.group(1)
+
+
 def _sign_in(platform: Platform, key: dict[str, str]) -> str:
-    r = platform.client.post("/console/sign-in", data={"api_key": key["X-API-Key"]}, follow_redirects=False)
+    form = {"api_key": key["X-API-Key"], "signin": _form_token(platform)}
+    r = platform.client.post("/console/sign-in", data=form, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/console/clusters", r.text
     return r.headers["set-cookie"]
 
@@ -50,10 +58,16 @@ def test_sign_in_sets_a_strict_http_only_cookie_and_bad_keys_say_why(
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/console" in cookie
     assert acme["X-API-Key"] not in cookie  # the browser holds a session token, never the key
     platform.client.cookies.clear()
-    bad = platform.client.post("/console/sign-in", data={"api_key": "kw_0123456789abcdef_nope"})
+    forged = platform.client.post("/console/sign-in", data={"api_key": acme["X-API-Key"], "signin": "x"})
+    assert forged.status_code == 403 and "came from elsewhere" in forged.text  # login CSRF
+    bad = platform.client.post(
+        "/console/sign-in", data={"api_key": "kw_0123456789abcdef_nope", "signin": _form_token(platform)}
+    )
     assert bad.status_code == 401 and "invalid API key" in bad.text
     agent = platform.new_key("acme", "agent", cluster_id)
-    refused = platform.client.post("/console/sign-in", data={"api_key": agent["X-API-Key"]})
+    refused = platform.client.post(
+        "/console/sign-in", data={"api_key": agent["X-API-Key"], "signin": _form_token(platform)}
+    )
     assert refused.status_code == 403 and "agent keys cannot sign in" in refused.text
     away = platform.client.get("/console/clusters", follow_redirects=False)
     assert away.status_code == 303 and away.headers["location"].startswith("/console/sign-in")
@@ -177,3 +191,22 @@ def test_a_changed_cluster_is_planned_again_after_five_minutes(
     assert loop.refresh_views() == 1
     _sign_in(platform, acme)
     assert "n3" in platform.client.get(f"/console/clusters/{cluster_id}").text
+
+
+def test_a_big_cluster_never_planned_is_left_to_the_loop_unless_there_is_none(
+    platform: Platform, acme: dict[str, str], cluster_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kubewise.server.db.engine import transaction
+    from kubewise.server.db.tables import ClusterRow
+    from kubewise.server.services import cluster_views
+
+    _with_snapshot(platform, acme, cluster_id)
+    monkeypatch.setattr(cluster_views, "PLAN_INLINE_OBJECTS", 1)  # this cluster counts as big
+    sessions = platform.client.app.state.platform.sessions  # type: ignore[attr-defined]
+    with transaction(sessions) as session:
+        row = session.get(ClusterRow, cluster_id)
+        assert row is not None
+        with pytest.raises(cluster_views.BeingPlanned, match="being planned in the background"):
+            cluster_views.cluster_view(session, row, platform.clock(), loop_on=True)
+        planned = cluster_views.cluster_view(session, row, platform.clock(), loop_on=False)
+        assert planned.body["report"]["current"]["nodes"]

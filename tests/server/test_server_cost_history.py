@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from conftest import Platform
+from test_server_console import _sign_in
 
 from kube_objects import node_json
 
@@ -35,7 +36,6 @@ def test_samples_every_five_minutes_follow_the_nodes(
     )
     bad = platform.client.get(f"/v1/kubernetes/clusters/{cluster_id}/cost-history?hours=0", headers=acme)
     assert bad.status_code == 422
-    signed = platform.client.post("/console/sign-in", data={"api_key": acme["X-API-Key"]})
-    assert signed.status_code == 200
+    _sign_in(platform, acme)
     page = platform.client.get(f"/console/clusters/{cluster_id}")
     assert 'aria-labelledby="cost-title"' in page.text and "$0.0960 to $0.1920 per hour" in page.text

@@ -7,6 +7,8 @@ organization's, is a 404 page like the API's.
 
 from __future__ import annotations
 
+import hmac
+import secrets
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -32,6 +34,7 @@ from kubewise.server.services.errors import ServiceError, Unauthorized
 __all__ = ["COOKIE", "router", "static_files"]
 
 COOKIE = "kubewise_session"
+SIGN_IN_COOKIE = "kubewise_sign_in"
 _HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=_HERE / "templates")
 templates.env.globals["version"] = __version__
@@ -81,21 +84,40 @@ def home() -> RedirectResponse:
     return RedirectResponse("/console/clusters", status_code=303)
 
 
+def _sign_in_form(request: Request, status: int = 200, note: str = "", error: str = "") -> HTMLResponse:
+    """The sign-in page with a fresh form token, also set as a cookie: a sign-in posted from another
+    site (login CSRF) has no matching pair."""
+    token = secrets.token_urlsafe(24)
+    page = _page(request, "sign_in.html", status=status, note=note, error=error, signin=token)
+    page.set_cookie(SIGN_IN_COOKIE, token, max_age=3600, path="/console", httponly=True, samesite="strict",
+                    secure=request.url.scheme == "https")  # fmt: skip
+    return page
+
+
 @router.get("/sign-in")
 def sign_in_page(request: Request, ended: int = 0) -> HTMLResponse:
-    note = "Your session ended: sign in again." if ended else ""
-    return _page(request, "sign_in.html", note=note, error="")
+    return _sign_in_form(request, note="Your session ended: sign in again." if ended else "")
 
 
 @router.post("/sign-in")
-def sign_in(request: Request, api_key: Annotated[str, Form()] = "") -> Response:
+def sign_in(
+    request: Request,
+    api_key: Annotated[str, Form()] = "",
+    signin: Annotated[str, Form()] = "",
+    expected: Annotated[str | None, Cookie(alias=SIGN_IN_COOKIE)] = None,
+) -> Response:
+    if not expected or not hmac.compare_digest(signin, expected):
+        return _sign_in_form(
+            request, 403, error="The sign-in form is stale or came from elsewhere: try again."
+        )
     platform = _platform(request)
     try:
         with transaction(platform.sessions) as session:
             token = start_session(session, api_key, platform.clock())
     except ServiceError as exc:
-        return _page(request, "sign_in.html", status=exc.status, note="", error=exc.message)
+        return _sign_in_form(request, exc.status, error=exc.message)
     response = RedirectResponse("/console/clusters", status_code=303)
+    response.delete_cookie(SIGN_IN_COOKIE, path="/console")
     response.set_cookie(
         COOKIE,
         token,

@@ -109,9 +109,9 @@ def cluster_page(
         "cost_chart": cost_chart(cost_history.cost_history(session, caller, cluster_id, now, 168)["items"]),
     }
     try:
-        view = cluster_views.cluster_view(session, row, now)
+        view = cluster_views.cluster_view(session, row, now, loop_on=settings.autoscaler_interval_seconds > 0)
     except Conflict as exc:
-        out["fix"] = fix or exc.message
+        out["fix"] = " ".join(part for part in (fix, exc.message) if part)
         return out
     nodes = view.body["nodes"]
     out["pages"] = max(1, -(-len(nodes) // NODES_PER_PAGE))

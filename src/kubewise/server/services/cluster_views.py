@@ -2,8 +2,9 @@
 
 The console's pages read the stored view (one row of JSON), so they are as fast on a 5,000-node
 cluster as on a small one; the server's loop plans a view again once the cluster changed and the
-last one is `REPLAN_AFTER` old. A cluster nobody planned yet is planned when its page is first
-opened (then the page waits once).
+last one is `REPLAN_AFTER` old. A small cluster nobody planned yet is planned when its page is first
+opened (at most `PLAN_INLINE_OBJECTS` objects: a second or two); a bigger one says it is being
+planned, unless the loop is off (then its page waits once).
 """
 
 from __future__ import annotations
@@ -16,14 +17,27 @@ from sqlalchemy.orm import Session
 
 from kubewise.model import CPU, MEMORY, Snapshot
 from kubewise.optimizer import Constraints, savings_report
+from kubewise.server.db import repositories as repo
 from kubewise.server.db.tables import ClusterRow, ClusterViewRow
 from kubewise.server.services.errors import Conflict
 from kubewise.server.services.savings import cluster_catalog, stored_snapshot
 
-__all__ = ["REPLAN_AFTER", "cluster_view", "refresh_views", "stored_view"]
+__all__ = [
+    "PLAN_INLINE_OBJECTS",
+    "REPLAN_AFTER",
+    "BeingPlanned",
+    "cluster_view",
+    "refresh_views",
+    "stored_view",
+]
 
 REPLAN_AFTER = dt.timedelta(minutes=5)  # a live cluster changes every few seconds: views last a while
 MAX_PENDING = 200  # pending pods listed (with why)
+PLAN_INLINE_OBJECTS = 5000
+
+
+class BeingPlanned(Conflict):
+    """A big cluster's first view is the background loop's job: the page says so."""
 
 
 def _node_figures(snapshot: Snapshot, report: dict[str, Any]) -> list[dict[str, Any]]:
@@ -67,13 +81,16 @@ def stored_view(session: Session, row: ClusterRow) -> ClusterViewRow | None:
     return session.get(ClusterViewRow, row.id)
 
 
-def cluster_view(session: Session, row: ClusterRow, now: dt.datetime) -> ClusterViewRow:
-    """The stored view, planned now if there is none (`Conflict` when there is no snapshot)."""
+def cluster_view(session: Session, row: ClusterRow, now: dt.datetime, *, loop_on: bool) -> ClusterViewRow:
+    """The stored view, planned now if there is none and the cluster is small (or no loop would);
+    `Conflict` when there is no snapshot, `BeingPlanned` when the loop will plan it."""
     found = stored_view(session, row)
     if found is not None:
         return found
     if row.snapshot_at is None:
         raise Conflict("the agent has not sent a snapshot of this cluster yet")
+    if loop_on and repo.count_objects(session, row.id) > PLAN_INLINE_OBJECTS:
+        raise BeingPlanned("this cluster's savings are being planned in the background: reload in a minute")
     view = ClusterViewRow(
         cluster_id=row.id, planned_at=now, version=row.sequence, body=_plan(session, row, now)
     )
