@@ -70,7 +70,10 @@ def test_sign_in_sets_a_strict_http_only_cookie_and_bad_keys_say_why(
     )
     assert refused.status_code == 403 and "agent keys cannot sign in" in refused.text
     away = platform.client.get("/console/clusters", follow_redirects=False)
-    assert away.status_code == 303 and away.headers["location"].startswith("/console/sign-in")
+    assert away.status_code == 303 and away.headers["location"] == "/console/sign-in"  # never signed in
+    platform.client.cookies.set("kubewise_session", "no-such-session", path="/console")
+    ended = platform.client.get("/console/clusters", follow_redirects=False)
+    assert ended.status_code == 303 and ended.headers["location"] == "/console/sign-in?ended=1"
 
 
 def test_the_clusters_and_the_cluster_page_show_status_cost_savings_nodes_and_pending_pods(

@@ -149,7 +149,7 @@ def cluster_list(request: Request, token: Token = None) -> Response:
     try:
         console = _session(request, token)
     except Unauthorized:
-        return _to_sign_in("ended")
+        return _to_sign_in("ended" if token else "")
     platform = _platform(request)
     now = platform.clock()
     with transaction(platform.sessions) as session:
@@ -164,7 +164,7 @@ def cluster_detail(
     try:
         console = _session(request, token)
     except Unauthorized:
-        return _to_sign_in("ended")
+        return _to_sign_in("ended" if token else "")
     return _cluster(request, console, cluster_id, page, note="Policies saved." if saved else "")
 
 
@@ -191,7 +191,7 @@ async def save_policies(request: Request, cluster_id: str, token: Token = None) 
     try:
         console = _session(request, token)
     except Unauthorized:
-        return _to_sign_in("ended")
+        return _to_sign_in("ended" if token else "")
     form = {k: str(v) for k, v in (await request.form()).items()}
     try:
         console.check_csrf(form.get("csrf"))
@@ -219,7 +219,7 @@ def delete(
         console = _session(request, token)
         console.check_csrf(csrf)
     except Unauthorized:
-        return _to_sign_in("ended")
+        return _to_sign_in("ended" if token else "")
     except ServiceError as exc:
         return _page(request, "error.html", status=exc.status, message=exc.message)
     platform = _platform(request)
@@ -239,7 +239,7 @@ def reconnect(
         console = _session(request, token)
         console.check_csrf(csrf)
     except Unauthorized:
-        return _to_sign_in("ended")
+        return _to_sign_in("ended" if token else "")
     except ServiceError as exc:
         return _page(request, "error.html", status=exc.status, message=exc.message)
     platform = _platform(request)
@@ -256,7 +256,7 @@ def connect_page(request: Request, token: Token = None) -> Response:
     try:
         console = _session(request, token)
     except Unauthorized:
-        return _to_sign_in("ended")
+        return _to_sign_in("ended" if token else "")
     server = str(request.base_url).rstrip("/")
     commands = {
         provider: f'kubewise connect --provider {provider} --server {server} --api-key "$KUBEWISE_API_KEY"'
