@@ -132,12 +132,9 @@ def sign_in(
 
 @router.post("/sign-out")
 def sign_out(request: Request, token: Token = None, csrf: Annotated[str, Form()] = "") -> Response:
-    try:
-        _session(request, token).check_csrf(csrf)
-    except Unauthorized:
-        return _to_sign_in()
-    except ServiceError as exc:
-        return _page(request, "error.html", status=exc.status, message=exc.message)
+    console = _form_session(request, token, csrf)
+    if not isinstance(console, ConsoleSession):
+        return console
     platform = _platform(request)
     with transaction(platform.sessions) as session:
         end_session(session, token)
@@ -211,10 +208,8 @@ async def save_policies(request: Request, cluster_id: str, token: Token = None) 
     return RedirectResponse(f"/console/clusters/{cluster_id}?saved=1", status_code=303)
 
 
-@router.post("/clusters/{cluster_id}/delete")
-def delete(
-    request: Request, cluster_id: str, token: Token = None, csrf: Annotated[str, Form()] = ""
-) -> Response:
+def _form_session(request: Request, token: str | None, csrf: str) -> ConsoleSession | Response:
+    """The session a form was posted in (its CSRF token checked), or the page to answer with."""
     try:
         console = _session(request, token)
         console.check_csrf(csrf)
@@ -222,6 +217,16 @@ def delete(
         return _to_sign_in("ended" if token else "")
     except ServiceError as exc:
         return _page(request, "error.html", status=exc.status, message=exc.message)
+    return console
+
+
+@router.post("/clusters/{cluster_id}/delete")
+def delete(
+    request: Request, cluster_id: str, token: Token = None, csrf: Annotated[str, Form()] = ""
+) -> Response:
+    console = _form_session(request, token, csrf)
+    if not isinstance(console, ConsoleSession):
+        return console
     platform = _platform(request)
     try:
         with transaction(platform.sessions) as session:
@@ -235,13 +240,9 @@ def delete(
 def reconnect(
     request: Request, cluster_id: str, token: Token = None, csrf: Annotated[str, Form()] = ""
 ) -> Response:
-    try:
-        console = _session(request, token)
-        console.check_csrf(csrf)
-    except Unauthorized:
-        return _to_sign_in("ended" if token else "")
-    except ServiceError as exc:
-        return _page(request, "error.html", status=exc.status, message=exc.message)
+    console = _form_session(request, token, csrf)
+    if not isinstance(console, ConsoleSession):
+        return console
     platform = _platform(request)
     try:
         with transaction(platform.sessions) as session:

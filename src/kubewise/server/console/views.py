@@ -52,9 +52,17 @@ _FIXES = {
 }
 
 
-def _status(row: Any, now: dt.datetime, settings: ServerSettings) -> tuple[str, str]:
+def _summary(row: Any, now: dt.datetime, settings: ServerSettings) -> dict[str, Any]:
+    """What every page says of a cluster: who it is, its status and the fix for it when known."""
     status = clusters.cluster_status(row, now, settings)
-    return status, _FIXES.get(status, "")
+    return {
+        "id": row.id,
+        "name": row.name,
+        "provider": row.provider,
+        "region": clusters.cluster_region(row)[1],
+        "status": status,
+        "fix": _FIXES.get(status, ""),
+    }
 
 
 def cluster_rows(
@@ -63,17 +71,7 @@ def cluster_rows(
     """The clusters with the figures of their stored views (planned in the background)."""
     rows = []
     for row in clusters.list_clusters(session, caller):
-        status, fix = _status(row, now, settings)
-        item: dict[str, Any] = {
-            "id": row.id,
-            "name": row.name,
-            "provider": row.provider,
-            "region": clusters.cluster_region(row)[1],
-            "status": status,
-            "fix": fix,
-            "monthly": None,
-            "savings_percent": None,
-        }
+        item = _summary(row, now, settings) | {"monthly": None, "savings_percent": None}
         view = cluster_views.stored_view(session, row)
         if view is not None:
             item["monthly"] = view.body["report"]["current"]["monthly_cost"]
@@ -91,14 +89,9 @@ def cluster_page(
     session: Session, caller: Caller, cluster_id: str, now: dt.datetime, settings: ServerSettings, page: int
 ) -> dict[str, Any]:
     row = cluster_of(session, caller, cluster_id)
-    status, fix = _status(row, now, settings)
-    out: dict[str, Any] = {
-        "id": row.id,
-        "name": row.name,
-        "provider": row.provider,
-        "region": clusters.cluster_region(row)[1],
-        "status": status,
-        "fix": fix,
+    summary = _summary(row, now, settings)
+    fix = summary["fix"]
+    out: dict[str, Any] = summary | {
         "policies": _policy_values(session, caller, cluster_id),
         "actions": autoscaling.list_actions(session, caller, cluster_id, 50)["items"],
         "report": None,
