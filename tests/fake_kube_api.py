@@ -2,7 +2,10 @@
 
 Used by `tests/agent` (the cluster reader) and `tests/cli` (`kubewise savings --context`). It serves the
 four list endpoints kubewise calls, with limit/continue pagination, bearer-token auth, injectable
-failures, and a record of every request so that tests can assert the reads are read-only.
+failures, and a record of every request so that tests can assert the reads are read-only. For
+`tests/doctor` it also lists ServiceAccounts, Secrets, Events, ConfigMaps and the RBAC cluster objects,
+answers namespaced lists (`/api/v1/namespaces/{ns}/pods`, `/apis/apps/v1/namespaces/{ns}/deployments`,
+...) from the same objects, filters on equality field selectors, and serves pod logs (`FakeApi.logs`).
 
 kmock 0.8 was tried first but is not usable here: its pytest plugin imports `pytest_asyncio`, which it
 does not declare (installing it breaks every pytest run without pytest-asyncio), and it fails with
@@ -31,7 +34,25 @@ NODES = "/api/v1/nodes"
 PODS = "/api/v1/pods"
 PDBS = "/apis/policy/v1/poddisruptionbudgets"
 NAMESPACES = "/api/v1/namespaces"
+# listed in all namespaces here; `/api/v1/namespaces/{ns}/<plural>` (and the apps/v1 ones) answer the
+# objects of that namespace (what `kubewise doctor` reads in the agent's namespace)
+SERVICEACCOUNTS = "/api/v1/serviceaccounts"
+SECRETS = "/api/v1/secrets"
+EVENTS = "/api/v1/events"
+CONFIGMAPS = "/api/v1/configmaps"
+CLUSTERROLES = "/apis/rbac.authorization.k8s.io/v1/clusterroles"
+CLUSTERROLEBINDINGS = "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings"
 TOKEN = "secret-token"
+# where each kind of installed object is listed (what `kubewise connect --apply` writes, doctor reads)
+LIST_PATHS = {
+    "Deployment": "/apis/apps/v1/deployments",
+    "ServiceAccount": SERVICEACCOUNTS,
+    "Secret": SECRETS,
+    "ClusterRole": CLUSTERROLES,
+    "ClusterRoleBinding": CLUSTERROLEBINDINGS,
+    "ConfigMap": CONFIGMAPS,
+    "Namespace": NAMESPACES,
+}
 _LIST_KINDS = {
     NODES: "NodeList",
     PODS: "PodList",
@@ -48,7 +69,29 @@ _LIST_KINDS = {
     },
     "/apis/batch/v1/jobs": "JobList",
     "/apis/batch/v1/cronjobs": "CronJobList",
+    SERVICEACCOUNTS: "ServiceAccountList",
+    SECRETS: "SecretList",
+    EVENTS: "EventList",
+    CONFIGMAPS: "ConfigMapList",
+    CLUSTERROLES: "ClusterRoleList",
+    CLUSTERROLEBINDINGS: "ClusterRoleBindingList",
 }
+
+
+def _namespaced(path: str) -> tuple[str, str | None]:
+    """`/api/v1/namespaces/ns/pods` -> (`/api/v1/pods`, "ns"); any other path -> (path, None)."""
+    parts = path.strip("/").split("/")
+    for prefix in (["api", "v1"], ["apis", "apps", "v1"]):
+        n = len(prefix)
+        if parts[:n] == prefix and len(parts) == n + 3 and parts[n] == "namespaces":
+            return "/" + "/".join([*prefix, parts[n + 2]]), parts[n + 1]
+    return path, None
+
+
+def _field(obj: dict[str, Any], dotted: str) -> Any:
+    for key in dotted.split("."):
+        obj = obj.get(key) or {} if isinstance(obj, dict) else {}
+    return obj if obj != {} else None
 
 
 status = status_body  # a `metav1.Status` failure body, as the API server sends it
@@ -75,6 +118,33 @@ class FakeApi:
         self.forbidden_ops: set[tuple[str, str]] = (
             set()
         )  # (verb, resource) answered 403, e.g. ("patch", "nodes")
+        # pod logs: (namespace, pod, container, previous) -> text (`GET .../pods/{name}/log`)
+        self.logs: dict[tuple[str, str, str, bool], str] = {}
+
+    def log_answer(self, handler: BaseHTTPRequestHandler) -> tuple[int, str | dict[str, Any]] | None:
+        """A container's log (text/plain, `previous=true` for the run before), or None for other paths."""
+        url = urlparse(handler.path)
+        parts = url.path.strip("/").split("/")
+        if not (len(parts) == 7 and parts[:3] == ["api", "v1", "namespaces"] and parts[6] == "log"):
+            return None
+        query = parse_qs(url.query)
+        self.requests.append((handler.command, url.path, query))
+        if handler.headers.get("Authorization") != f"Bearer {self.token}":
+            return 401, status(401, "Unauthorized", "Unauthorized")
+        if url.path in self.failures:
+            return self.failures[url.path]
+        container = query.get("container", [""])[0]
+        previous = query.get("previous", ["false"])[0] in ("true", "True", "1")
+        text = self.logs.get((parts[3], parts[5], container, previous))
+        if text is None and previous:  # what the kubelet answers when the container never restarted
+            return 400, status(
+                400,
+                "BadRequest",
+                f'previous terminated container "{container}" in pod "{parts[5]}" not found',
+            )
+        lines = (text or "").splitlines()
+        tail = int(query.get("tailLines", [str(len(lines))])[0])
+        return 200, "".join(f"{line}\n" for line in lines[len(lines) - min(tail, len(lines)) :])
 
     def _operate(
         self, method: str, path: str, body: dict[str, Any] | None
@@ -198,18 +268,23 @@ class FakeApi:
             raw = handler.rfile.read(length) if length else b""
             body = json.loads(raw) if raw and handler.command != "DELETE" else None
             return self._write(handler.command, url.path, body)
-        if url.path not in self.objects:
+        if self.writable and handler.command == "GET" and url.path in self.stored:
+            return 200, self.stored[url.path]  # GET of one written object (e.g. the aws-auth ConfigMap)
+        path, namespace = _namespaced(url.path)
+        if path not in self.objects:
             return 404, status(404, "NotFound", "the server could not find the requested resource")
         start = int(query.get("continue", ["0"])[0])
         if start and url.path in self.expire_continue_once:
             self.expire_continue_once.discard(url.path)
             return 410, status(410, "Expired", "The provided continue parameter is too old")
-        limit = int(query["limit"][0])
-        listed = self.objects[url.path]
-        for selector in query.get("fieldSelector", []):  # only spec.nodeName=... is needed here
-            key, _, value = selector.partition("=")
-            if key == "spec.nodeName":
-                listed = [o for o in listed if (o.get("spec") or {}).get("nodeName") == value]
+        listed = self.objects[path]
+        if namespace is not None:
+            listed = [o for o in listed if o["metadata"].get("namespace") == namespace]
+        for selector in query.get("fieldSelector", []):  # equality terms: spec.nodeName=n1,type=Warning
+            for term in selector.split(","):
+                key, _, value = term.partition("=")
+                listed = [o for o in listed if _field(o, key) == value]
+        limit = int(query["limit"][0]) if "limit" in query else max(1, len(listed))
         items = listed[start : start + limit]
         more = start + limit < len(listed)
         metadata = {"resourceVersion": str(self.rv), **({"continue": str(start + limit)} if more else {})}
@@ -256,10 +331,12 @@ def serve(fake: FakeApi) -> Iterator[str]:
             if watching and self.headers.get("Authorization") == f"Bearer {fake.token}":
                 self._watch(url.path, query)
                 return
-            code, body = fake.respond(self)
-            data = json.dumps(body).encode()
+            log = fake.log_answer(self)
+            code, body = log if log is not None else fake.respond(self)
+            text = isinstance(body, str)
+            data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
             self.send_response(code)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", "text/plain" if text else "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)

@@ -12,6 +12,8 @@ from kubewise.cli.agent import agent
 from kubewise.cli.connect import connect
 from kubewise.cli.controller import controller
 from kubewise.cli.demo import demo
+from kubewise.cli.doctor import debug_bundle, doctor
+from kubewise.cli.onboard import offboard_command, onboard_command
 from kubewise.cli.platform import admin_app, db_app, server
 from kubewise.cli.policies import policies_app
 from kubewise.cli.savings import savings
@@ -31,6 +33,10 @@ app.command(name="controller")(controller)
 app.command(name="simulate")(simulate_command)
 app.command(name="demo")(demo)
 app.command(name="connect")(connect)
+app.command(name="doctor")(doctor)
+app.command(name="debug-bundle")(debug_bundle)
+app.command(name="onboard")(onboard_command)
+app.command(name="offboard")(offboard_command)
 app.add_typer(admin_app, name="admin")
 app.add_typer(db_app, name="db")
 app.add_typer(policies_app, name="policies")

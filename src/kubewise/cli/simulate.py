@@ -98,7 +98,9 @@ def simulate_command(
                 rows.append(_row(name, simulate(parsed, snapshot, catalog, variant), parsed.step_seconds))
     except ScenarioError as exc:
         err.print(
-            f"[bold red]error:[/] scenario {escape(str(scenario))}: {escape(str(exc))}", highlight=False
+            f"[bold red]error:[/] scenario {escape(str(scenario))}: {escape(str(exc))}",
+            highlight=False,
+            soft_wrap=True,  # one line, however long the path: scripts grep it
         )
         raise typer.Exit(EXIT_USAGE) from None
     except CliError as exc:

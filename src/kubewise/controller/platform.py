@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
+from kubewise import __version__
 from kubewise.controller.kube import ControllerFatal
 
 __all__ = ["ControllerPlatform"]
@@ -35,7 +36,11 @@ class ControllerPlatform:
             raise ControllerFatal("controller failed: no API key: set API_KEY (the cluster's agent key)")
         self._base = f"/v1/controller/clusters/{cluster_id}"
         self._http = httpx.Client(
-            base_url=api_url.rstrip("/"), headers={"X-API-Key": api_key}, timeout=30.0, transport=transport
+            base_url=api_url.rstrip("/"),
+            # the platform shows the controller's version in the cluster view (doctor compares it)
+            headers={"X-API-Key": api_key, "X-Kubewise-Version": __version__},
+            timeout=30.0,
+            transport=transport,
         )
         self._retrying = Retrying(
             retry=retry_if_exception_type(_Retry),

@@ -325,6 +325,17 @@ def _interrupt(world: DemoWorld, count: int) -> str:
     )
 
 
+def _caught_up_cost(api: httpx.Client, cluster_id: str, world: DemoWorld) -> dict[str, Any]:
+    """The platform's cost once its agent has reported the cluster's last changes (a node removed in
+    the run's last second reaches it with the next delta), or after 15 s whatever it says."""
+    deadline = time.monotonic() + 15.0
+    while True:
+        cost = _checked(api.get(f"/v1/kubernetes/clusters/{cluster_id}/cost"))
+        if len(cost["nodes"]) == world.counts()["nodes"] or time.monotonic() > deadline:
+            return cost
+        time.sleep(0.5)
+
+
 def _summary(
     api: httpx.Client,
     cluster_id: str,
@@ -334,9 +345,9 @@ def _summary(
     feed: _ActionFeed,
     pending_pod_seconds: float,
 ) -> dict[str, Any]:
+    cost = _caught_up_cost(api, cluster_id, world)
     end_cost, end = world.hourly_cost(), world.counts()
     cluster = _checked(api.get(f"/v1/kubernetes/external-clusters/{cluster_id}"))
-    cost = _checked(api.get(f"/v1/kubernetes/clusters/{cluster_id}/cost"))
     savings = _checked(api.get(f"/v1/kubernetes/clusters/{cluster_id}/savings"))
     plans = {p["name"]: p for p in savings.get("plans", [])}
     return {

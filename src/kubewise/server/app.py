@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -18,7 +18,7 @@ from kubewise.server.db.engine import DatabaseError, make_engine, make_sessions,
 from kubewise.server.db.migrate import upgrade
 from kubewise.server.errors import install_error_handlers
 from kubewise.server.observability import Metrics, install_observability
-from kubewise.server.routes import agent, clusters, controller, health
+from kubewise.server.routes import agent, cloud_credentials, clusters, controller, health, meta
 from kubewise.server.settings import ServerSettings
 
 __all__ = ["create_app", "open_database", "utc_now"]
@@ -64,8 +64,10 @@ def create_app(settings: ServerSettings, clock: Clock = utc_now, *, migrate: boo
     app.state.metrics = Metrics()
     install_error_handlers(app)
     install_observability(app, app.state.metrics)
-    for module in (health, clusters, agent, controller):
+    for module in (health, clusters, agent, meta, cloud_credentials):
         app.include_router(module.router)
+    # every controller call notes the controller's version and time for the cluster view
+    app.include_router(controller.router, dependencies=[Depends(meta.record_controller)])
     app.include_router(console.router)
     app.mount("/console/static", console.static_files(), name="console-static")
     return app

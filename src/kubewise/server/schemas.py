@@ -96,6 +96,8 @@ class ClusterView(Wire):
     last_heartbeat_at: dt.datetime | None
     agent_snapshot_received_at: dt.datetime | None
     agent_version: str | None
+    controller_version: str | None = None  # the X-Kubewise-Version of its controller's calls
+    controller_last_seen_at: dt.datetime | None = None
     conditions: list[Condition] = Field(default_factory=list)
     eks: EksCluster | None = None
     gke: GkeCluster | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from platformdirs import user_data_dir
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["ServerSettings", "default_database_url"]
@@ -27,3 +27,6 @@ class ServerSettings(BaseSettings):
     log_level: str = "INFO"
     # how often the autoscaler runs a cycle for each cluster whose policies enable automation (0: never)
     autoscaler_interval_seconds: float = Field(default=60.0, ge=0)
+    # the Fernet key (urlsafe base64 of 32 bytes) that encrypts stored cloud credentials; when unset, a key
+    # file `secret.key` (mode 0600) beside the SQLite database, or in the user data dir for PostgreSQL
+    secret_key: SecretStr | None = None

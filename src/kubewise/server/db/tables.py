@@ -15,6 +15,7 @@ __all__ = [
     "ApiKeyRow",
     "AutoscalerStateRow",
     "Base",
+    "CloudCredentialRow",
     "ClusterObjectRow",
     "ClusterRow",
     "OrganizationRow",
@@ -73,6 +74,8 @@ class ClusterRow(Base):
     conditions: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)  # the agent's, from its heartbeat
     staging_sequence: Mapped[int | None] = mapped_column(Integer)  # of a paged snapshot under way
     staged_pages: Mapped[int] = mapped_column(Integer, default=0)  # its pages received so far
+    controller_version: Mapped[str | None] = mapped_column(String(100))  # X-Kubewise-Version it sent
+    controller_seen_at: Mapped[dt.datetime | None]  # the cluster controller's last call
 
 
 class ApiKeyRow(Base):
@@ -189,3 +192,17 @@ class ClusterViewRow(Base):
     planned_at: Mapped[dt.datetime]
     version: Mapped[int | None] = mapped_column(Integer)  # the cluster's sequence it was planned on
     body: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class CloudCredentialRow(Base):
+    """The cloud credentials a cluster was onboarded with (`kubewise onboard`). The secret part (an AWS
+    secret access key, or a role's external id) is stored only encrypted (`services.secret_box`)."""
+
+    __tablename__ = "cloud_credentials"
+    cluster_id: Mapped[str] = mapped_column(ForeignKey("clusters.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # access-key | role
+    access_key_id: Mapped[str | None] = mapped_column(String(128))
+    role_arn: Mapped[str | None] = mapped_column(String(2048))
+    secret: Mapped[str] = mapped_column(Text)  # Fernet token of {"secretAccessKey"} or {"externalId"}
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]

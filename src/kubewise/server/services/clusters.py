@@ -32,6 +32,7 @@ __all__ = [
     "delete_cluster",
     "issue_agent_key",
     "reconnect",
+    "record_controller",
     "register",
     "view",
 ]
@@ -88,6 +89,8 @@ def view(row: ClusterRow, now: dt.datetime, settings: ServerSettings) -> Cluster
             "last_heartbeat_at": row.last_heartbeat_at,
             "agent_snapshot_received_at": row.snapshot_at,
             "agent_version": row.agent_version,
+            "controller_version": row.controller_version,
+            "controller_last_seen_at": row.controller_seen_at,
             "conditions": row.conditions or [],
             row.provider: row.details,
         }
@@ -151,6 +154,21 @@ def reconnect(
     row.connect_requested_at = now
     row.resync_needed = True  # the agent starts over with a full snapshot
     return row
+
+
+_SEEN_EVERY = dt.timedelta(seconds=60)  # the controller polls every few seconds: no write per call
+
+
+def record_controller(
+    session: Session, caller: Caller, cluster_id: str, version: str | None, now: dt.datetime
+) -> None:
+    """The cluster controller called (with its version, when it said): shown in the cluster view."""
+    caller.require_agent(cluster_id)
+    row = cluster_of(session, caller, cluster_id)
+    version = version.strip()[:100] if version and version.strip() else row.controller_version
+    seen = row.controller_seen_at
+    if version != row.controller_version or seen is None or now - seen >= _SEEN_EVERY:
+        row.controller_version, row.controller_seen_at = version, now
 
 
 def issue_agent_key(session: Session, caller: Caller, cluster_id: str, now: dt.datetime) -> str:
