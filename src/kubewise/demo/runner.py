@@ -330,7 +330,7 @@ def _caught_up_cost(api: httpx.Client, cluster_id: str, world: DemoWorld) -> dic
     the run's last second reaches it with the next delta), or after 15 s whatever it says."""
     deadline = time.monotonic() + 15.0
     while True:
-        cost = _checked(api.get(f"/v1/kubernetes/clusters/{cluster_id}/cost"))
+        cost: dict[str, Any] = _checked(api.get(f"/v1/kubernetes/clusters/{cluster_id}/cost"))
         if len(cost["nodes"]) == world.counts()["nodes"] or time.monotonic() > deadline:
             return cost
         time.sleep(0.5)
