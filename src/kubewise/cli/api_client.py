@@ -12,9 +12,17 @@ import httpx
 
 from kubewise.cli.inputs import CliError
 
-__all__ = ["EXIT_API", "PlatformClient"]
+__all__ = ["EXIT_API", "ApiError", "PlatformClient"]
 
 EXIT_API = 1  # the server refused or could not be reached
+
+
+class ApiError(CliError):
+    """The server answered with an error status (kept, so callers can tell a 404 from the rest)."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message, EXIT_API)
+        self.status = status
 
 
 class PlatformClient:
@@ -47,5 +55,5 @@ class PlatformClient:
             except (ValueError, AttributeError, KeyError, TypeError):
                 message, fields = response.reason_phrase, []
             extra = "".join(f"\n  {f}" for f in fields)
-            raise CliError(f"server answered {response.status_code}: {message}{extra}", EXIT_API)
+            raise ApiError(f"server answered {response.status_code}: {message}{extra}", response.status_code)
         return response.json() if response.content else None

@@ -20,7 +20,7 @@ from rich.table import Table
 
 from kubewise.agent.aws_auth import AwsAuthError, map_identities, unmap_identities
 from kubewise.agent.cluster_reader import ClusterReadError, connect_api
-from kubewise.cli.api_client import PlatformClient
+from kubewise.cli.api_client import ApiError, PlatformClient
 from kubewise.cli.inputs import EXIT_USAGE, CliError
 from kubewise.cloud.aws.onboarding import (
     OnboardingError,
@@ -81,8 +81,8 @@ def _held(platform: PlatformClient, cluster_id: str) -> dict[str, Any] | None:
     """The platform's current credentials for the cluster (type and ids, never the secret), or None."""
     try:
         doc: dict[str, Any] = platform.request("GET", _path(cluster_id))
-    except CliError as exc:
-        if "answered 404" in str(exc):  # the cluster has none yet
+    except ApiError as exc:
+        if exc.status == 404:  # none yet (an unknown cluster is said by the PUT that follows)
             return None
         raise
     return doc
