@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo savings test lint bench bench-ingest bench-agent bench-autoscaling bench-console clean
+.PHONY: install demo savings test lint bench bench-ingest bench-agent bench-autoscaling bench-console bench-rightsizing clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -44,6 +44,9 @@ bench-autoscaling: $(STAMP)
 
 bench-console: $(STAMP)
 	$(PY) -m benchmarks.console
+
+bench-rightsizing: $(STAMP)
+	$(PY) -m benchmarks.rightsizing
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -6,6 +6,10 @@ failures, and a record of every request so that tests can assert the reads are r
 `tests/doctor` it also lists ServiceAccounts, Secrets, Events, ConfigMaps and the RBAC cluster objects,
 answers namespaced lists (`/api/v1/namespaces/{ns}/pods`, `/apis/apps/v1/namespaces/{ns}/deployments`,
 ...) from the same objects, filters on equality field selectors, and serves pod logs (`FakeApi.logs`).
+For rightsizing it lists `metrics.k8s.io` PodMetrics (`METRICS`; `failures[METRICS]` turns it off),
+filters on label selectors, answers `/version` (`FakeApi.git_version`) and, when `operable`, reads and
+patches Deployments, StatefulSets and DaemonSets and resizes pods (`.../pods/{name}/resize`), merging
+patches the way the API server does (strategic merge: containers by name).
 
 kmock 0.8 was tried first but is not usable here: its pytest plugin imports `pytest_asyncio`, which it
 does not declare (installing it breaks every pytest run without pytest-asyncio), and it fails with
@@ -27,6 +31,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import yaml
+from kubernetes.utils import parse_quantity
 
 from kubewise.demo.kube_api import status_body
 
@@ -42,6 +47,7 @@ EVENTS = "/api/v1/events"
 CONFIGMAPS = "/api/v1/configmaps"
 CLUSTERROLES = "/apis/rbac.authorization.k8s.io/v1/clusterroles"
 CLUSTERROLEBINDINGS = "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings"
+METRICS = "/apis/metrics.k8s.io/v1beta1/pods"  # PodMetrics (metrics-server), listed like the others
 TOKEN = "secret-token"
 # where each kind of installed object is listed (what `kubewise connect --apply` writes, doctor reads)
 LIST_PATHS = {
@@ -75,13 +81,15 @@ _LIST_KINDS = {
     CONFIGMAPS: "ConfigMapList",
     CLUSTERROLES: "ClusterRoleList",
     CLUSTERROLEBINDINGS: "ClusterRoleBindingList",
+    METRICS: "PodMetricsList",
 }
+_APPS = {"deployments", "statefulsets", "daemonsets"}  # the workloads the controller can patch
 
 
 def _namespaced(path: str) -> tuple[str, str | None]:
     """`/api/v1/namespaces/ns/pods` -> (`/api/v1/pods`, "ns"); any other path -> (path, None)."""
     parts = path.strip("/").split("/")
-    for prefix in (["api", "v1"], ["apis", "apps", "v1"]):
+    for prefix in (["api", "v1"], ["apis", "apps", "v1"], ["apis", "policy", "v1"]):
         n = len(prefix)
         if parts[:n] == prefix and len(parts) == n + 3 and parts[n] == "namespaces":
             return "/" + "/".join([*prefix, parts[n + 2]]), parts[n + 1]
@@ -95,6 +103,80 @@ def _field(obj: dict[str, Any], dotted: str) -> Any:
 
 
 status = status_body  # a `metav1.Status` failure body, as the API server sends it
+
+
+def _selector_terms(selector: str) -> list[str]:
+    """`a=b,c in (x,y),!d` -> its terms (commas inside parentheses belong to the term)."""
+    terms, depth, current = [], 0, ""
+    for char in selector:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            terms.append(current.strip())
+            current = ""
+        else:
+            current += char
+    return [t for t in [*terms, current.strip()] if t]
+
+
+def _selects(selector: str, labels: dict[str, str]) -> bool:
+    """A label selector string (=, ==, !=, in, notin, exists, !key) against `labels`."""
+    for term in _selector_terms(selector):
+        words = term.replace("(", " ( ").split()
+        if len(words) > 1 and words[1] in ("in", "notin"):
+            values = {v.strip() for v in term[term.index("(") + 1 : term.rindex(")")].split(",")}
+            inside = words[0] in labels and labels[words[0]] in values
+            if inside != (words[1] == "in"):  # notin also matches objects without the key
+                return False
+        elif "!=" in term:
+            key, value = (x.strip() for x in term.split("!=", 1))
+            if labels.get(key) == value:
+                return False
+        elif "=" in term:
+            key, value = (x.strip() for x in term.replace("==", "=").split("=", 1))
+            if labels.get(key) != value:
+                return False
+        elif (term.startswith("!") and term[1:] in labels) or (
+            not term.startswith("!") and term not in labels
+        ):
+            return False
+    return True
+
+
+def _merge(target: dict[str, Any], patch: dict[str, Any], strategic: bool) -> None:
+    """Apply a merge patch to `target` in place: null deletes a key, maps merge; with `strategic`
+    (the API server's strategic merge) `containers` lists merge by name, else lists are replaced."""
+    for key, value in patch.items():
+        if value is None:
+            target.pop(key, None)
+        elif isinstance(value, dict) and isinstance(target.get(key), dict):
+            _merge(target[key], value, strategic)
+        elif strategic and key == "containers" and isinstance(target.get(key), list):
+            for item in value:
+                same = next((c for c in target[key] if c.get("name") == item.get("name")), None)
+                if same is None:
+                    target[key].append({})
+                    same = target[key][-1]
+                _merge(same, item, strategic)
+        elif isinstance(value, dict):  # a new map: its nulls delete nothing and are not kept
+            target[key] = {}
+            _merge(target[key], value, strategic)
+        else:
+            target[key] = copy.deepcopy(value)
+
+
+def qos_class(pod: dict[str, Any]) -> str:
+    """The pod's QoS class from its containers' resources (what an in-place resize may not change)."""
+    containers = (pod.get("spec") or {}).get("containers") or []
+    resources = [c.get("resources") or {} for c in containers]
+    if not any(r.get("requests") or r.get("limits") for r in resources):
+        return "BestEffort"
+    for r in resources:
+        limits, requests = r.get("limits") or {}, r.get("requests") or {}
+        for name in ("cpu", "memory"):
+            limit = limits.get(name)
+            if limit is None or parse_quantity(requests.get(name, limit)) != parse_quantity(limit):
+                return "Burstable"
+    return "Guaranteed"
 
 
 class FakeApi:
@@ -120,6 +202,8 @@ class FakeApi:
         )  # (verb, resource) answered 403, e.g. ("patch", "nodes")
         # pod logs: (namespace, pod, container, previous) -> text (`GET .../pods/{name}/log`)
         self.logs: dict[tuple[str, str, str, bool], str] = {}
+        self.git_version = "v1.33.1"  # `GET /version`; in-place pod resize is on by default from 1.33
+        self.resize_served = True  # False: `.../pods/{name}/resize` answers 404 (an older API server)
 
     def log_answer(self, handler: BaseHTTPRequestHandler) -> tuple[int, str | dict[str, Any]] | None:
         """A container's log (text/plain, `previous=true` for the run before), or None for other paths."""
@@ -146,11 +230,96 @@ class FakeApi:
         tail = int(query.get("tailLines", [str(len(lines))])[0])
         return 200, "".join(f"{line}\n" for line in lines[len(lines) - min(tail, len(lines)) :])
 
+    def _forbidden(self, verb: str, resource: str) -> tuple[int, dict[str, Any]] | None:
+        if (verb, resource) not in self.forbidden_ops:
+            return None
+        return 403, status(403, "Forbidden", f'cannot {verb} resource "{resource}"')
+
+    def _patched(
+        self, listed: str, obj: dict[str, Any], body: dict[str, Any], content_type: str
+    ) -> tuple[int, dict[str, Any]]:
+        """`obj` (of list `listed`) patched as the API server would, stored with a new version."""
+        if "strategic-merge-patch" not in content_type and "merge-patch" not in content_type:
+            return 415, status(
+                415, "UnsupportedMediaType", f"the body of {content_type} is not a merge patch"
+            )
+        patched = copy.deepcopy(obj)
+        _merge(patched, body, strategic="strategic-merge-patch" in content_type)
+        self.emit(listed, "MODIFIED", patched)
+        return 200, self.objects[listed][-1]
+
+    def _workload(
+        self, method: str, parts: list[str], body: dict[str, Any] | None, content_type: str
+    ) -> tuple[int, dict[str, Any]]:
+        """GET or PATCH of one Deployment, StatefulSet or DaemonSet (`.../namespaces/ns/plural/name`)."""
+        ns, plural, name = parts[4], parts[5], parts[6]
+        refused = self._forbidden(method.lower(), plural)
+        if refused is not None:
+            return refused
+        listed = f"/apis/apps/v1/{plural}"
+        found = next(
+            (
+                o
+                for o in self.objects[listed]
+                if (o["metadata"]["name"], o["metadata"].get("namespace")) == (name, ns)
+            ),
+            None,
+        )
+        if found is None:
+            return 404, status(404, "NotFound", f'{plural}.apps "{name}" not found')
+        if method == "GET":
+            return 200, found
+        assert body is not None
+        return self._patched(listed, found, body, content_type)
+
+    def _resize(
+        self, ns: str, name: str, body: dict[str, Any], content_type: str
+    ) -> tuple[int, dict[str, Any]]:
+        """PATCH .../pods/{name}/resize: only containers' resources may change, and not the QoS class."""
+        if not self.resize_served:
+            return 404, status(404, "NotFound", "the server could not find the requested resource")
+        refused = self._forbidden("patch", "pods/resize")
+        if refused is not None:
+            return refused
+        pod = next(
+            (
+                p
+                for p in self.objects[PODS]
+                if (p["metadata"]["name"], p["metadata"].get("namespace")) == (name, ns)
+            ),
+            None,
+        )
+        if pod is None:
+            return 404, status(404, "NotFound", f'pods "{name}" not found')
+        changed = [set(c) - {"name", "resources"} for c in (body.get("spec") or {}).get("containers") or []]
+        if set(body) - {"spec"} or set(body.get("spec") or {}) - {"containers"} or any(changed):
+            return 422, status(422, "Invalid", f'Pod "{name}" is invalid: only resources may be resized')
+        after = copy.deepcopy(pod)
+        _merge(after, body, strategic=True)
+        if qos_class(after) != qos_class(pod):
+            return 422, status(
+                422,
+                "Invalid",
+                f'Pod "{name}" is invalid: Pod QOS Class may not change as a result of resizing',
+            )
+        return self._patched(PODS, pod, body, content_type)
+
     def _operate(
-        self, method: str, path: str, body: dict[str, Any] | None
+        self, method: str, path: str, body: dict[str, Any] | None, content_type: str = ""
     ) -> tuple[int, dict[str, Any]] | None:
-        """Node patch/get/delete and pod eviction on the listed objects; None when `path` is not one."""
+        """Node patch/get/delete, pod eviction and resize, workload get/patch on the listed objects;
+        None when `path` is not one."""
         parts = path.strip("/").split("/")
+        if len(parts) == 7 and parts[:4] == ["apis", "apps", "v1", "namespaces"] and parts[5] in _APPS:
+            return self._workload(method, parts, body, content_type)
+        if (
+            len(parts) == 7
+            and parts[:3] == ["api", "v1", "namespaces"]
+            and parts[4:7:2] == ["pods", "resize"]
+        ):
+            if method != "PATCH" or body is None:
+                return 405, status(405, "MethodNotAllowed", "resize takes PATCH")
+            return self._resize(parts[3], parts[5], body, content_type)
         if parts[:3] == ["api", "v1", "nodes"] and len(parts) == 4:
             verb = {"PATCH": "patch", "DELETE": "delete", "GET": "get"}.get(method, method.lower())
             if (verb, "nodes") in self.forbidden_ops:
@@ -227,6 +396,21 @@ class FakeApi:
         self.stored[path] = body
         return 200, body
 
+    def version(self) -> dict[str, str]:
+        """What `GET /version` answers (a `version.Info`)."""
+        major, minor = self.git_version.lstrip("v").split(".")[:2]
+        return {
+            "major": major,
+            "minor": minor,
+            "gitVersion": self.git_version,
+            "gitCommit": "0" * 40,
+            "gitTreeState": "clean",
+            "buildDate": "2026-01-01T00:00:00Z",
+            "goVersion": "go1.24.0",
+            "compiler": "gc",
+            "platform": "linux/amd64",
+        }
+
     def emit(self, path: str, kind: str, obj: dict[str, Any]) -> None:
         """A change in the cluster: the list answers it from now on, and watches of `path` see it."""
         self.rv += 1
@@ -257,10 +441,13 @@ class FakeApi:
             return 401, status(401, "Unauthorized", "Unauthorized")
         if url.path in self.failures:
             return self.failures[url.path]
+        if url.path.rstrip("/") == "/version" and handler.command == "GET":  # the client asks /version/
+            return 200, self.version()
         if self.operable and not query.get("limit"):
             length = int(handler.headers.get("Content-Length") or 0)
             raw = handler.rfile.read(length) if length and handler.command != "GET" else b""
-            answer = self._operate(handler.command, url.path, json.loads(raw) if raw else None)
+            content_type = handler.headers.get("Content-Type") or ""
+            answer = self._operate(handler.command, url.path, json.loads(raw) if raw else None, content_type)
             if answer is not None:
                 return answer
         if self.writable and handler.command in ("POST", "PUT", "DELETE"):
@@ -284,6 +471,8 @@ class FakeApi:
             for term in selector.split(","):
                 key, _, value = term.partition("=")
                 listed = [o for o in listed if _field(o, key) == value]
+        for selector in query.get("labelSelector", []):
+            listed = [o for o in listed if _selects(selector, o["metadata"].get("labels") or {})]
         limit = int(query["limit"][0]) if "limit" in query else max(1, len(listed))
         items = listed[start : start + limit]
         more = start + limit < len(listed)

@@ -47,6 +47,9 @@ def test_cluster_access_is_read_only() -> None:
     assert verbs == {"get", "list", "watch"}
     resources = {r for rule in role["rules"] for r in rule["resources"]}
     assert {"nodes", "pods", "poddisruptionbudgets", "namespaces", "deployments", "jobs"} <= resources
+    # containers' usage for rightsizing: the metrics API (metrics-server) serves get and list only
+    metrics = [r for r in role["rules"] if r["apiGroups"] == ["metrics.k8s.io"]]
+    assert metrics == [{"apiGroups": ["metrics.k8s.io"], "resources": ["pods"], "verbs": ["get", "list"]}]
     namespaced = next(o for o in agent_manifests(SPEC) if o["kind"] == "Role")
     writes = [r for r in namespaced["rules"] if set(r["verbs"]) - {"get", "list", "watch"}]
     assert writes == [
@@ -104,10 +107,23 @@ def test_the_controllers_objects_are_valid_and_write_only_what_it_needs(version:
     for obj in objects:
         kubernetes_validate.validate(obj, version, strict=True)
     (role,) = [o for o in objects if o["kind"] == "ClusterRole"]
-    writes = {(r, v) for rule in role["rules"] for r in rule["resources"] for v in rule["verbs"]} - {  # type: ignore[index, union-attr]
-        (r, v) for r in ("nodes", "pods") for v in ("get", "list", "watch")
+    rules: list[dict[str, list[str]]] = role["rules"]  # type: ignore[assignment]
+    reads = {"get", "list", "watch"}
+    writes = {(r, v) for rule in rules for r in rule["resources"] for v in rule["verbs"] if v not in reads}
+    assert writes == {
+        ("nodes", "patch"),
+        ("nodes", "delete"),
+        ("pods/eviction", "create"),
+        # rightsize-workload: in-place resize, or the workload's pod template
+        ("pods/resize", "patch"),
+        ("deployments", "patch"),
+        ("statefulsets", "patch"),
+        ("daemonsets", "patch"),
     }
-    assert writes == {("nodes", "patch"), ("nodes", "delete"), ("pods/eviction", "create")}
+    budgets = [r for r in rules if "poddisruptionbudgets" in r["resources"]]
+    assert budgets == [
+        {"apiGroups": ["policy"], "resources": ["poddisruptionbudgets"], "verbs": ["get", "list"]}
+    ]
     (deployment,) = [o for o in objects if o["kind"] == "Deployment"]
     env = deployment["spec"]["template"]["spec"]["containers"][0]["env"]  # type: ignore[index]
     assert {"name": "API_KEY", "valueFrom": {"secretKeyRef": {"name": AGENT_NAME, "key": "API_KEY"}}} in env

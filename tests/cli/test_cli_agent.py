@@ -9,7 +9,7 @@ import pytest
 from cli_cluster import node, pod
 from typer.testing import CliRunner
 
-from fake_kube_api import NODES, PODS, FakeApi, serve, write_kubeconfig
+from fake_kube_api import METRICS, NODES, PODS, FakeApi, serve, write_kubeconfig
 from kubewise.cli.main import app
 from live_server import live_server
 
@@ -54,6 +54,9 @@ def test_once_registers_and_sends_a_read_only_snapshot(
         assert [n["name"] for n in cost["nodes"]] == ["ip-10-0-0-1"]
         assert {method for method, _, _ in fake.requests} == {"GET"}  # it only reads the cluster
         assert "/apis/apps/v1/deployments" in {path for _, path, _ in fake.requests}
+        assert METRICS in {path for _, path, _ in fake.requests}  # one round of usage too
+        conditions = {c["type"]: c["status"] for c in listed[0]["conditions"]}
+        assert conditions["MetricsAvailable"] == "True"
         monkeypatch.setenv("API_KEY", "kw_0123456789abcdef_wrong")
         r = CliRunner().invoke(app, ["agent", "--once", "--kubeconfig", str(kubeconfig)])
         assert r.exit_code == 1

@@ -30,11 +30,20 @@ AGENT_RULES = [
     {"apiGroups": ["policy"], "resources": ["poddisruptionbudgets"], "verbs": ["get", "list", "watch"]},
     {"apiGroups": ["apps"], "resources": ["*"], "verbs": ["get", "list", "watch"]},
     {"apiGroups": ["batch"], "resources": ["jobs", "cronjobs"], "verbs": ["get", "list", "watch"]},
+    {"apiGroups": ["metrics.k8s.io"], "resources": ["pods"], "verbs": ["get", "list"]},  # rightsizing usage
 ]
 CONTROLLER_RULES = [
     {"apiGroups": [""], "resources": ["nodes"], "verbs": ["get", "list", "watch", "patch", "delete"]},
     {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]},
     {"apiGroups": [""], "resources": ["pods/eviction"], "verbs": ["create"]},
+    # rightsize-workload
+    {"apiGroups": [""], "resources": ["pods/resize"], "verbs": ["patch"]},
+    {
+        "apiGroups": ["apps"],
+        "resources": ["deployments", "statefulsets", "daemonsets"],
+        "verbs": ["get", "patch"],
+    },
+    {"apiGroups": ["policy"], "resources": ["poddisruptionbudgets"], "verbs": ["get", "list"]},
 ]
 
 
@@ -269,7 +278,8 @@ def test_controller_missing_rbac_from_its_log_and_from_its_role() -> None:
     )
     assert only(controller_failing(line), "controller.missing-rbac").evidence == (line,)
     ev = healthy()
-    ev.cluster_roles["kubewise-controller"] = CONTROLLER_RULES[:2]
+    kept = [r for r in CONTROLLER_RULES if r["resources"] != ["pods/eviction"]]
+    ev.cluster_roles["kubewise-controller"] = kept
     assert only(ev, "controller.missing-rbac").evidence == ("missing: create pods/eviction",)
 
 

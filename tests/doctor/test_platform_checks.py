@@ -92,6 +92,21 @@ def test_missing_ec2_read_permission_from_the_agents_condition() -> None:
     assert _checks(_ev(cluster=_cluster(conditions=[ok]))) == []
 
 
+def test_no_metrics_api_means_no_rightsizing_data() -> None:
+    missing = {
+        "type": "MetricsAvailable",
+        "status": "False",
+        "reason": "MetricsServerMissing",
+        "message": "the API server does not serve metrics.k8s.io/v1beta1 (404)",
+    }
+    (finding,) = platform_findings(_ev(cluster=_cluster(conditions=[missing])))[0]
+    assert finding.check == "agent.metrics-unavailable" and "install metrics-server" in finding.fix
+    forbidden = {**missing, "reason": "Forbidden", "message": "cannot list metrics.k8s.io pods (403)"}
+    (finding,) = platform_findings(_ev(cluster=_cluster(conditions=[forbidden])))[0]
+    assert "ClusterRole" in finding.fix
+    assert _checks(_ev(cluster=_cluster(conditions=[{**missing, "status": "True"}]))) == []
+
+
 def test_actions_waiting_for_a_controller_that_does_not_call() -> None:
     pending = [
         {

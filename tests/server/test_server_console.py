@@ -8,6 +8,7 @@ import pytest
 from conftest import Platform
 
 from kube_objects import node_json
+from rightsizing_objects import OPT_IN, deployment, namespace, pod, replicaset, usage
 
 AGENT = "/v1/agent/clusters"
 
@@ -213,3 +214,65 @@ def test_a_big_cluster_never_planned_is_left_to_the_loop_unless_there_is_none(
             cluster_views.cluster_view(session, row, platform.clock(), loop_on=True)
         planned = cluster_views.cluster_view(session, row, platform.clock(), loop_on=False)
         assert planned.body["report"]["current"]["nodes"]
+
+
+def test_the_workloads_page_shows_requests_recommendations_reasons_and_savings(
+    platform: Platform, acme: dict[str, str], cluster_id: str
+) -> None:
+    items = [
+        node_json("n1"),
+        namespace("shop", {OPT_IN: "true"}),
+        deployment("web"),
+        replicaset("web-5d8", "web"),
+    ]
+    items += [pod("web-5d8-a", ("ReplicaSet", "web-5d8")), deployment("api", annotations={OPT_IN: "false"})]
+    r = platform.client.post(
+        f"{AGENT}/{cluster_id}/snapshot", json={"sequence": 1, "items": items}, headers=acme
+    )
+    assert r.status_code == 200, r.text
+    policies = {"rightsizing": {"enabled": True, "cpuPercentile": 80}}
+    assert (
+        platform.client.put(
+            f"/v1/kubernetes/clusters/{cluster_id}/policies", json=policies, headers=acme
+        ).status_code
+        == 200
+    )
+    for _ in range(26):
+        platform.clock.advance(3600)
+        report = usage(platform.clock().isoformat(), {"web-5d8-a": (40, 100 * 2**20)})
+        assert (
+            platform.client.post(f"{AGENT}/{cluster_id}/usage", json=report, headers=acme).status_code == 200
+        )
+    _sign_in(platform, acme)
+    assert (
+        f"/console/clusters/{cluster_id}/workloads"
+        in platform.client.get(f"/console/clusters/{cluster_id}").text
+    )
+    page = platform.client.get(f"/console/clusters/{cluster_id}/workloads")
+    assert page.status_code == 200 and "script-src" not in page.headers["content-security-policy"]
+    assert "<script" not in page.text
+    assert "shop/web" in page.text and "1500m →" in page.text and "2048Mi →" in page.text
+    assert "recommendation ready" in page.text
+    assert "shop/api" in page.text and "opted out" in page.text
+    # the console's policy editor has no rightsizing fields: saving it keeps the cluster's
+    form = {
+        "csrf": _csrf(page.text),
+        "evictor.cycleInterval": "300",
+        "nodeDownscaler.emptyNodes.delaySeconds": "300",
+        "clusterLimits.cpu.minCores": "1",
+        "clusterLimits.cpu.maxCores": "20",
+        "spotInstances.spotDiversityPriceIncreaseLimitPercent": "20",
+        "spotInstances.spotBackups.spotBackupRestoreRateSeconds": "1800",
+    }
+    saved = platform.client.post(
+        f"/console/clusters/{cluster_id}/policies", data=form, follow_redirects=False
+    )
+    assert saved.status_code == 303
+    doc = platform.client.get(f"/v1/kubernetes/clusters/{cluster_id}/policies", headers=acme).json()
+    assert doc["rightsizing"]["enabled"] is True and doc["rightsizing"]["cpuPercentile"] == 80
+    platform.client.cookies.clear()
+    _sign_in(platform, platform.new_org("globex"))
+    assert platform.client.get(f"/console/clusters/{cluster_id}/workloads").status_code == 404
+    platform.client.cookies.clear()
+    away = platform.client.get(f"/console/clusters/{cluster_id}/workloads", follow_redirects=False)
+    assert away.status_code == 303

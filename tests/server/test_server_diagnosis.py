@@ -9,6 +9,7 @@ from conftest import Platform
 from test_server_autoscaler import _pod
 
 from kube_objects import node_json
+from rightsizing_objects import OPT_IN, deployment, pod, replicaset, usage
 
 AGENT = "/v1/agent/clusters"
 HEALTHY = {
@@ -99,14 +100,24 @@ def test_rightsizing_opt_in_and_a_day_of_data(
     (problem,) = _diagnosis(platform, acme, cluster_id)
     assert problem["check"] == "policy.rightsizing-not-opted-in"
     assert problem["evidence"] == ["Deployment default/web: 'yes'"]
-    items[-1] = _deployment("web", {"rightsizing.kubewise.dev/enabled": "true"})
-    platform.clock.advance(3 * 3600)
-    _setup(platform, acme, cluster_id, items, HEALTHY)  # a new snapshot: the data is 0 h old again
+    items[-1] = deployment("web", "default", annotations={OPT_IN: "true"})
+    items += [replicaset("web-5d8", "web", "default"), pod("web-5d8-0", ("ReplicaSet", "web-5d8"), "default")]
+    _setup(platform, acme, cluster_id, items, HEALTHY)
+    (problem,) = _diagnosis(platform, acme, cluster_id)
+    assert problem["check"] == "policy.rightsizing-disabled"  # opted in, but off for the cluster
+    _setup(platform, acme, cluster_id, items, {**HEALTHY, "rightsizing": {"enabled": True}})
     (problem,) = _diagnosis(platform, acme, cluster_id)
     assert problem["check"] == "policy.rightsizing-insufficient-data" and "has 0.0 h" in problem["title"]
-    platform.client.app.state.autoscaler.sample_costs()  # type: ignore[attr-defined]
-    platform.clock.advance(25 * 3600)
-    _setup(platform, acme, cluster_id, items, HEALTHY)  # the oldest cost sample dates the data
+    assert "no usage sample" in problem["cause"] and "metrics-server" in problem["fix"]
+    agent = platform.new_key("acme", "agent", cluster_id)
+    for hour in range(25):  # a day of the agent's usage reports: the oldest sample dates the data
+        report = usage(platform.clock().isoformat(), {"web-5d8-0": (100 + hour, 300 * 2**20)}, "default")
+        r = platform.client.post(f"/v1/agent/clusters/{cluster_id}/usage", json=report, headers=agent)
+        assert r.status_code == 200 and r.json()["accepted"] == 1, r.text
+        if hour == 11:
+            (problem,) = _diagnosis(platform, acme, cluster_id)
+            assert "has 11.0 h" in problem["title"] and "no usage sample" not in problem["cause"]
+        platform.clock.advance(3600)
     assert _diagnosis(platform, acme, cluster_id) == []
 
 

@@ -15,7 +15,7 @@ def test_upgrade_from_nothing_twice_matches_the_tables(database_url: str) -> Non
     assert current_revision(engine) is None
     upgrade(engine)
     upgrade(engine)  # a second start finds the schema at head
-    assert current_revision(engine) == "0008"
+    assert current_revision(engine) == "0009"
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert diff == []

@@ -1,7 +1,9 @@
 """The Kubernetes objects that install the cluster controller (`kubewise connect --controller`).
 
-Unlike the agent, the controller writes: its ClusterRole allows patching and deleting nodes and
-creating pod evictions (so PodDisruptionBudgets hold), and nothing else beyond reads. It runs with
+Unlike the agent, the controller writes: its ClusterRole allows patching and deleting nodes,
+creating pod evictions (so PodDisruptionBudgets hold) and, for workload rightsizing, patching pods'
+`resize` subresource and Deployments, StatefulSets and DaemonSets (their pod templates' requests),
+and nothing else beyond reads. It runs with
 the cluster's agent key (from the agent's Secret) and, on AWS, with the IAM role given by
 `--controller-identity` (IRSA) to start and terminate instances from the node group's launch template.
 """
@@ -44,6 +46,14 @@ def _rbac() -> list[dict[str, Any]]:
         {"apiGroups": [""], "resources": ["nodes"], "verbs": ["get", "list", "watch", "patch", "delete"]},
         {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]},
         {"apiGroups": [""], "resources": ["pods/eviction"], "verbs": ["create"]},
+        # rightsize-workload: pods resized in place, or the workload's pod template patched; budgets read
+        {"apiGroups": [""], "resources": ["pods/resize"], "verbs": ["patch"]},
+        {
+            "apiGroups": ["apps"],
+            "resources": ["deployments", "statefulsets", "daemonsets"],
+            "verbs": ["get", "patch"],
+        },
+        {"apiGroups": ["policy"], "resources": ["poddisruptionbudgets"], "verbs": ["get", "list"]},
     ]
     subject = {"kind": "ServiceAccount", "name": CONTROLLER_NAME, "namespace": NAMESPACE}
     role_ref = {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": CONTROLLER_NAME}

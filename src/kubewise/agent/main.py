@@ -22,6 +22,7 @@ from kubewise.agent.page_server import PageServer
 from kubewise.agent.platform_client import AgentFatal, PlatformClient
 from kubewise.agent.runner import Agent
 from kubewise.agent.settings import AgentSettings
+from kubewise.agent.usage import UsageCollector
 from kubewise.agent.watcher import ClusterWatch
 from kubewise.cloud.aws.metadata import AwsMetadata
 from kubewise.cloud.azure.metadata import AzureMetadata
@@ -67,12 +68,24 @@ def _run(settings: AgentSettings, *, context: str | None, kubeconfig: str | None
         read = lambda: read_cluster(context, kubeconfig, workloads=True)  # noqa: E731
         nodes = lambda: read_nodes(context, kubeconfig)  # noqa: E731
         if once:
-            agent = Agent(settings, platform, read, cloud, read_nodes=nodes, servers=metadata_servers)
-            agent.connect()
-            agent.snapshot()
-            agent.heartbeat()
+            api = connect_api(context, kubeconfig) if settings.usage_seconds > 0 else None
+            once_usage = (
+                UsageCollector(api, platform, page_objects=settings.snapshot_page_objects) if api else None
+            )
+            agent = Agent(
+                settings, platform, read, cloud, read_nodes=nodes, servers=metadata_servers, usage=once_usage
+            )
+            try:
+                agent.connect()
+                agent.snapshot()
+                agent.send_usage()  # before the heartbeat, which carries its MetricsAvailable condition
+                agent.heartbeat()
+            finally:
+                if api is not None:
+                    api.close()
             return 0
         watch = ClusterWatch(connect_api(context, kubeconfig))
+        usage = UsageCollector(watch.api, platform, page_objects=settings.snapshot_page_objects)
         agent = Agent(
             settings,
             platform,
@@ -82,6 +95,7 @@ def _run(settings: AgentSettings, *, context: str | None, kubeconfig: str | None
             delta_seconds=settings.delta_seconds,
             read_nodes=nodes,
             servers=metadata_servers,
+            usage=usage if settings.usage_seconds > 0 else None,
         )
         stop = threading.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):

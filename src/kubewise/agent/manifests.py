@@ -1,9 +1,11 @@
 """The Kubernetes objects that install the agent (`kubewise connect` prints or applies them).
 
-Read-only by design: the ClusterRole grants get/list/watch and nothing else. The only write the
-agent's pod is allowed is its own sidecar's: the proportional vertical autoscaler may patch the
-agent's Deployment, in the agent's namespace only (the Role). Cloud access is either a static key in
-the Secret or, better, an annotation on the ServiceAccount (EKS IRSA, GKE workload identity).
+Read-only by design: the ClusterRole grants get/list/watch and nothing else (get/list only on
+`metrics.k8s.io` pods, the containers' usage that rightsizing learns from: the metrics API has no
+watch). The only write the agent's pod is allowed is its own sidecar's: the proportional vertical
+autoscaler may patch the agent's Deployment, in the agent's namespace only (the Role). Cloud access
+is either a static key in the Secret or, better, an annotation on the ServiceAccount (EKS IRSA,
+GKE workload identity).
 """
 
 from __future__ import annotations
@@ -83,6 +85,7 @@ def _service_account(spec: AgentInstall) -> dict[str, Any]:
 def _rbac() -> list[dict[str, Any]]:
     subject = [{"kind": "ServiceAccount", "name": AGENT_NAME, "namespace": NAMESPACE}]
     rules = [{"apiGroups": [group], "resources": resources, "verbs": _READ} for group, resources in _WATCHED]
+    rules.append({"apiGroups": ["metrics.k8s.io"], "resources": ["pods"], "verbs": ["get", "list"]})
     return [
         {
             "apiVersion": "rbac.authorization.k8s.io/v1",

@@ -22,7 +22,7 @@ from tenacity import (
     wait_random_exponential,
 )
 
-__all__ = ["AgentFatal", "PlatformClient", "PlatformUnreachable", "ResyncRequested"]
+__all__ = ["AgentFatal", "NotServed", "PlatformClient", "PlatformUnreachable", "ResyncRequested"]
 
 
 class AgentFatal(RuntimeError):
@@ -32,6 +32,11 @@ class AgentFatal(RuntimeError):
 class PlatformUnreachable(AgentFatal):
     """The platform stayed unreachable (or failing with 5xx) for the whole retry budget. Fatal while
     registering; once connected the agent keeps what it has not sent and tries again later."""
+
+
+class NotServed(AgentFatal):
+    """The platform does not serve this call (404): an older platform, or a cluster it does not know.
+    Fatal like any refusal, except where the caller can do without (usage, `UsageCollector`)."""
 
 
 class ResyncRequested(Exception):
@@ -118,6 +123,8 @@ class PlatformClient:
             )
         if response.status_code == 409 and isinstance(doc, dict) and doc.get("resync"):
             raise ResyncRequested(message)
+        if response.status_code == 404:
+            raise NotServed(f"agent failed: {what}: the platform refused it (404): {message}")
         if response.status_code >= 400:
             raise AgentFatal(
                 f"agent failed: {what}: the platform refused it ({response.status_code}): {message}"
@@ -162,3 +169,10 @@ class PlatformClient:
             {"sequence": sequence, "changes": changes},
             what="sending changes",
         )
+
+    def usage(self, cluster_id: str, at: str, pods: list[dict[str, Any]]) -> int:
+        """One page of containers' usage (`UsageCollector`); returns the platform's `accepted` count."""
+        doc = self.call(
+            "POST", f"/v1/agent/clusters/{cluster_id}/usage", {"at": at, "pods": pods}, what="sending usage"
+        )
+        return int(doc.get("accepted", 0)) if isinstance(doc, dict) else 0

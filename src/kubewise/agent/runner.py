@@ -10,6 +10,9 @@ once, so a batch that did arrive is not applied twice), while newer changes coll
 entry per object; a snapshot that did not arrive is taken again. Memory stays bounded by the number
 of objects, however long the outage. A full snapshot is also sent whenever the platform asks (a
 heartbeat says `resync`, or a delta gets 409).
+
+With a `UsageCollector`, containers' CPU and memory usage (the metrics API) is sent every
+`usage_seconds` too, and its `MetricsAvailable` condition rides on the heartbeat.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from kubewise.agent.cluster_reader import ClusterReadError
 from kubewise.agent.discovery import discover
 from kubewise.agent.platform_client import PlatformClient, PlatformUnreachable, ResyncRequested
 from kubewise.agent.settings import AgentSettings
+from kubewise.agent.usage import UsageCollector
 from kubewise.agent.watcher import ClusterWatch
 from kubewise.cloud.metadata import CloudMetadata, ClusterMetadata
 
@@ -75,6 +79,7 @@ class Agent:
         servers: Mapping[str, ClusterMetadata] | None = None,
         read_attempts: int = 6,
         read_wait: float = 30.0,
+        usage: UsageCollector | None = None,
     ) -> None:
         # reading the cluster at start: a transient failure (a TLS handshake timing out, 5xx) is tried
         # again with backoff -- the reference's remedy is deleting the pod; this does it in place
@@ -87,6 +92,7 @@ class Agent:
         self.servers = servers  # the GKE / AKS metadata servers, by provider
         self._read_nodes = read_nodes  # for discovery; without it, the nodes of a full listing
         self.watch = watch  # when set, changes come from watches instead of listing again
+        self.usage = usage  # when set, containers' usage is sent every `usage_seconds`
         self.settings, self.platform, self.cloud, self.facts = settings, platform, cloud, facts
         self._read = read
         self.delta_seconds, self.clock = delta_seconds, clock
@@ -215,10 +221,16 @@ class Agent:
     def heartbeat(self) -> None:
         assert self.cluster_id is not None
         conditions = self.facts.conditions if self.facts is not None else []
+        conditions = conditions + (self.usage.conditions if self.usage is not None else [])
         answer = self.platform.heartbeat(self.cluster_id, __version__, conditions)
         self.last_ok = self.clock()
         if answer.get("resync"):
             self.snapshot()
+
+    def send_usage(self) -> int:
+        """One round of containers' usage; returns how many pods were sent."""
+        assert self.cluster_id is not None
+        return self.usage.collect(self.cluster_id) if self.usage is not None else 0
 
     def _step(self, step: Callable[[], object]) -> None:
         """One step of the loop; a platform that stays unreachable, or an API server that does not
@@ -241,6 +253,8 @@ class Agent:
         self._step(self.snapshot)
         now = self.clock()
         next_beat, next_delta = now, now + self.delta_seconds
+        usage_every = self.settings.usage_seconds if self.usage is not None else 0.0
+        next_usage = now if usage_every > 0 else float("inf")
         while not stop.is_set():
             now = self.clock()
             if now >= next_beat:
@@ -249,5 +263,8 @@ class Agent:
             if now >= next_delta:
                 self._step(self.send_changes)
                 next_delta = now + self.delta_seconds
+            if now >= next_usage:
+                self._step(self.send_usage)
+                next_usage = now + usage_every
             self.last_tick = self.clock()
-            stop.wait(max(0.0, min(next_beat, next_delta) - self.clock()))
+            stop.wait(max(0.0, min(next_beat, next_delta, next_usage) - self.clock()))

@@ -35,6 +35,7 @@ class AgentSettings(BaseSettings):
     heartbeat_seconds: float = Field(default=30.0, gt=0)
     delta_seconds: float = Field(default=5.0, gt=0)  # how often watched changes are sent
     snapshot_page_objects: int = Field(default=2000, ge=1)  # objects per snapshot call (bounds memory)
+    usage_seconds: float = Field(default=60.0, ge=0)  # how often containers' usage is sent (0: never)
     health_port: int | None = Field(default=None, ge=0, le=65535)  # /healthz for the pod's probes
     debug_port: int | None = Field(default=None, ge=0, le=65535)  # /debug/threads, /debug/memory (loopback)
     log_level: str = "INFO"

@@ -89,7 +89,9 @@ class Rightsizing:
 
     opted_in: tuple[str, ...] = ()  # workloads / namespaces annotated RIGHTSIZING_ANNOTATION="true"
     misannotated: tuple[tuple[str, str], ...] = ()  # (object, value): the annotation, another value
-    data_since: float | None = None  # seconds (the caller's clock) of the cluster's oldest data
+    data_since: float | None = None  # seconds (the caller's clock) of the oldest usage sample kept
+    enabled: bool = True  # the cluster's `rightsizing.enabled`
+    min_data_hours: float = RIGHTSIZING_MIN_DATA_SECONDS / 3600  # the cluster's `rightsizing.minDataHours`
 
 
 def diagnose(
@@ -479,19 +481,37 @@ def _rightsizing(state: Rightsizing, now: float) -> list[Problem]:
                 tuple(f"{obj}: {value!r}" for obj, value in state.misannotated[:_SHOWN]),
             )
         )
-    if state.opted_in:
+    if state.opted_in and not state.enabled:
+        out.append(
+            Problem(
+                "policy.rightsizing-disabled",
+                "warning",
+                "workloads are opted in to rightsizing, but it is off for the cluster",
+                "the cluster's policy has `rightsizing.enabled: false`, so no recommendation is made "
+                "for any workload, annotated or not",
+                "set `rightsizing.enabled: true` in the cluster's policies (and `applyEnabled: true` for "
+                "workloads in mode apply)",
+                _named(list(state.opted_in)),
+            )
+        )
+    elif state.opted_in:
+        need = state.min_data_hours * 3600
         have = 0.0 if state.data_since is None else max(0.0, now - state.data_since)
-        if have < RIGHTSIZING_MIN_DATA_SECONDS:
+        if have < need:
             out.append(
                 Problem(
                     "policy.rightsizing-insufficient-data",
                     "warning",
-                    "rightsizing will need 24 h of data; "
+                    f"rightsizing needs {need / 3600:g} h of usage data; "
                     f"the platform has {have / 3600:.1f} h for this cluster",
-                    "recommendations are only made from at least 24 h of data since the cluster's first "
-                    "snapshot (daily peaks must be seen)",
-                    f"wait {(RIGHTSIZING_MIN_DATA_SECONDS - have) / 3600:.1f} h more "
-                    "with the agent connected",
+                    "recommendations are made only from enough usage data to have seen the daily peaks"
+                    + ("" if state.data_since is not None else "; no usage sample has arrived yet"),
+                    f"wait {(need - have) / 3600:.1f} h more with the agent connected"
+                    + (
+                        ""
+                        if state.data_since is not None
+                        else " (the agent reads the metrics API: metrics-server must be installed)"
+                    ),
                     _named(list(state.opted_in)),
                 )
             )

@@ -18,6 +18,7 @@ from kubewise.cli.platform import admin_app, db_app, server
 from kubewise.cli.policies import policies_app
 from kubewise.cli.savings import savings
 from kubewise.cli.simulate import simulate_command
+from kubewise.cli.workloads import workloads_app
 
 app = typer.Typer(
     name="kubewise",
@@ -40,6 +41,7 @@ app.command(name="offboard")(offboard_command)
 app.add_typer(admin_app, name="admin")
 app.add_typer(db_app, name="db")
 app.add_typer(policies_app, name="policies")
+app.add_typer(workloads_app, name="workloads")
 
 
 def _version(value: bool) -> None:

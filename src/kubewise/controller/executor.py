@@ -1,4 +1,5 @@
-"""One action, carried out: add-nodes through the cloud, cordon / drain / delete through Kubernetes.
+"""One action, carried out: add-nodes through the cloud, cordon / drain / delete through Kubernetes,
+rightsize-workload through `controller.rightsize.Rightsizer`.
 
 Each returns `(status, message)` to report, or None when it should be tried again on a later poll
 (a PodDisruptionBudget does not allow an eviction yet). Every step is idempotent: creating nodes
@@ -22,6 +23,7 @@ from typing import Any
 from kubewise.cloud.provider import CapacityError, CloudProvider, NodeRequest
 from kubewise.controller.kube import EvictionBlocked, NodeGone, NodeOps
 from kubewise.controller.platform import ControllerPlatform
+from kubewise.controller.rightsize import Rightsizer
 
 __all__ = ["Executor"]
 
@@ -45,8 +47,11 @@ class Executor:
         *,
         clock: Callable[[], float] = time.monotonic,
         replacement_wait: float = REPLACEMENT_WAIT_SECONDS,
+        rightsizer: Rightsizer | None = None,
     ) -> None:
         self.kube, self.cloud, self.platform = kube, cloud, platform
+        # rightsize-workload actions: new requests for a workload's pods (same API connection)
+        self.rightsizer = rightsizer or Rightsizer(kube.core.api_client)
         self.clock, self.replacement_wait = clock, replacement_wait
         # node -> (when its replacements were asked for, their provider ids): drained once they joined
         self.replacing: dict[str, tuple[float, set[str]]] = {}
@@ -74,6 +79,8 @@ class Executor:
             return self._drain(action["node"])
         if kind == "delete-node":
             return self._delete(action["node"])
+        if kind == "rightsize-workload":
+            return self.rightsizer.execute(action.get("details"))
         return "failed", f"unknown action kind {kind!r} (a newer platform?)"
 
     def _add(self, action: dict[str, Any]) -> Outcome:

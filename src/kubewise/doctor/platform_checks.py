@@ -47,9 +47,11 @@ def platform_findings(ev: PlatformEvidence) -> tuple[list[Finding], list[str]]:
             findings.append(_no_cluster(ev))
         return findings, checked
     checked += ["cluster.status", "agent.version", "controller.version", "cluster.cloud-read-access"]
+    checked.append("agent.metrics-available")
     findings += _status(ev, ev.cluster)
     findings += _versions(ev, ev.cluster)
     findings += _cloud_read(ev.cluster)
+    findings += _metrics(ev.cluster)
     checked.append("controller.taking-actions")
     findings += _controller_idle(ev, ev.cluster)
     if ev.diagnosis is not None:
@@ -180,6 +182,33 @@ def _cloud_read(cluster: dict[str, Any]) -> list[Finding]:
                     f"ServiceAccount {AGENT_NAME} in {NAMESPACE} with eks.amazonaws.com/role-arn "
                     "(IRSA), or put AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in its Secret",
                     (f"condition CloudReadAccess=False: {cond.get('reason') or 'no reason given'}",),
+                )
+            ]
+    return []
+
+
+def _metrics(cluster: dict[str, Any]) -> list[Finding]:
+    """The agent's `MetricsAvailable` condition: without the metrics API, rightsizing has no data."""
+    for cond in cluster.get("conditions") or []:
+        if cond.get("type") == "MetricsAvailable" and cond.get("status") == "False":
+            forbidden = cond.get("reason") == "Forbidden"
+            fix = (
+                "re-apply the agent's manifests (`kubewise connect --apply`): its ClusterRole must allow "
+                "get/list on metrics.k8s.io pods"
+                if forbidden
+                else "install metrics-server (https://github.com/kubernetes-sigs/metrics-server), then "
+                "check `kubectl top pods -A` answers"
+            )
+            return [
+                Finding(
+                    "agent.metrics-unavailable",
+                    "warning",
+                    "The agent cannot read pod usage: rightsizing has no data",
+                    "the agent reads CPU and memory usage from the metrics API (metrics.k8s.io) for "
+                    "workload rightsizing"
+                    + (f"; it reports: {cond.get('message')}" if cond.get("message") else ""),
+                    fix,
+                    (f"condition MetricsAvailable=False: {cond.get('reason') or 'no reason given'}",),
                 )
             ]
     return []

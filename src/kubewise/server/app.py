@@ -18,7 +18,16 @@ from kubewise.server.db.engine import DatabaseError, make_engine, make_sessions,
 from kubewise.server.db.migrate import upgrade
 from kubewise.server.errors import install_error_handlers
 from kubewise.server.observability import Metrics, install_observability
-from kubewise.server.routes import agent, cloud_credentials, clusters, controller, health, meta
+from kubewise.server.routes import (
+    agent,
+    cloud_credentials,
+    clusters,
+    controller,
+    health,
+    meta,
+    usage,
+    workloads,
+)
 from kubewise.server.settings import ServerSettings
 
 __all__ = ["create_app", "open_database", "utc_now"]
@@ -64,7 +73,7 @@ def create_app(settings: ServerSettings, clock: Clock = utc_now, *, migrate: boo
     app.state.metrics = Metrics()
     install_error_handlers(app)
     install_observability(app, app.state.metrics)
-    for module in (health, clusters, agent, meta, cloud_credentials):
+    for module in (health, clusters, agent, usage, workloads, meta, cloud_credentials):
         app.include_router(module.router)
     # every controller call notes the controller's version and time for the cluster view
     app.include_router(controller.router, dependencies=[Depends(meta.record_controller)])

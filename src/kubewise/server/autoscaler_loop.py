@@ -1,5 +1,6 @@
 """The server's autoscaler loop: a cycle every `autoscaler_interval_seconds` for each automated cluster,
-and, every five minutes, a cost sample of each cluster (cost over time) and its console view planned
+then the rightsizing step (`services.workload_actions`: apply-mode workloads, old usage pruned), and,
+every five minutes, a cost sample of each cluster (cost over time) and its console view planned
 again if it changed.
 
 Started and stopped with the app (its lifespan). Each cluster's cycle is its own transaction on the
@@ -18,11 +19,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from kubewise.server.context import Clock
 from kubewise.server.db import repositories as repo
+from kubewise.server.db import workload_usage
 from kubewise.server.db.engine import transaction
 from kubewise.server.services.autoscaling import run_cycle_for
 from kubewise.server.services.cluster_views import refresh_views
 from kubewise.server.services.cost_history import record_cost_samples
 from kubewise.server.services.errors import ServiceError
+from kubewise.server.services.workload_actions import rightsize_cluster
 
 __all__ = ["AutoscalerLoop"]
 
@@ -63,6 +66,23 @@ class AutoscalerLoop:
                 log.exception("autoscaler cycle failed", extra={"cluster_id": cluster_id})
         return stored
 
+    def rightsize(self) -> int:
+        """The rightsizing step for every cluster with usage or rightsizing on (one transaction each,
+        the cluster's row taken like a cycle's); returns the rightsize-workload actions stored."""
+        with transaction(self.sessions) as session:
+            cluster_ids = workload_usage.rightsizing_clusters(session)
+        stored = 0
+        for cluster_id in cluster_ids:
+            try:
+                with transaction(self.sessions) as session:
+                    row = repo.cluster_for_cycle(session, cluster_id)
+                    if row is None:
+                        continue
+                    stored += len(rightsize_cluster(session, row, self.clock())["actions"])
+            except Exception:  # one cluster's failure must not stop the others
+                log.exception("rightsizing step failed", extra={"cluster_id": cluster_id})
+        return stored
+
     def sample_costs(self) -> int:
         """Cost-over-time samples for the clusters due one (every `COST_SAMPLE_EVERY`)."""
         try:
@@ -95,5 +115,6 @@ class AutoscalerLoop:
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
             self.run_once()
+            self.rightsize()
             self.sample_costs()
             self.refresh_views()

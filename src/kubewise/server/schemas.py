@@ -19,7 +19,9 @@ __all__ = [
     "GkeCluster",
     "Heartbeat",
     "KopsCluster",
+    "PodUsage",
     "Snapshot",
+    "UsageReport",
 ]
 
 _NAME = Field(min_length=1, max_length=200)
@@ -176,3 +178,35 @@ class CapacityReport(Wire):
 
     unavailable: list[Offering] = Field(max_length=500)
     seconds: int = Field(default=1800, ge=60, le=7 * 24 * 3600)
+
+
+class PodUsage(Wire):
+    """One pod's containers as the metrics API measured them: name -> [cpu millicores, memory bytes]."""
+
+    namespace: str = Field(min_length=1, max_length=253)
+    name: str = Field(min_length=1, max_length=253)
+    containers: dict[str, tuple[float, float]] = Field(max_length=100)
+
+    @field_validator("containers")
+    @classmethod
+    def _sane(cls, containers: dict[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
+        for name, (cpu, memory) in containers.items():
+            if not name or len(name) > 253:
+                raise ValueError(f"container name {name[:253]!r}: must be 1-253 characters")
+            if not (0 <= cpu < 1e9 and 0 <= memory < 1e18):  # also refuses NaN
+                raise ValueError(f"{name}: [{cpu}, {memory}] is not [cpu millicores, memory bytes] >= 0")
+        return containers
+
+
+class UsageReport(Wire):
+    """What the agent's metrics collector measured at `at` (a timezone-aware time)."""
+
+    at: dt.datetime
+    pods: list[PodUsage] = Field(max_length=200_000)
+
+    @field_validator("at")
+    @classmethod
+    def _aware(cls, at: dt.datetime) -> dt.datetime:
+        if at.tzinfo is None:
+            raise ValueError("must carry a time zone, e.g. 2026-01-01T12:00:00Z")
+        return at

@@ -28,7 +28,7 @@ from kubewise.server.console.sessions import (
 )
 from kubewise.server.context import Platform
 from kubewise.server.db.engine import transaction
-from kubewise.server.services import clusters, policies
+from kubewise.server.services import clusters, policies, workloads
 from kubewise.server.services.errors import ServiceError, Unauthorized
 
 __all__ = ["COOKIE", "router", "static_files"]
@@ -202,6 +202,8 @@ async def save_policies(request: Request, cluster_id: str, token: Token = None) 
     platform = _platform(request)
     try:
         with transaction(platform.sessions) as session:
+            # the editor has no rightsizing fields: keep what the cluster has
+            body.rightsizing = policies.get_policies(session, console.caller, cluster_id).rightsizing
             policies.put_policies(session, console.caller, cluster_id, body, platform.clock())
     except ServiceError as exc:
         return _cluster(request, console, cluster_id, 1, error=exc.message, status=exc.status)
@@ -270,3 +272,25 @@ def connect_page(request: Request, token: Token = None) -> Response:
         )
     }
     return _page(request, "connect.html", commands=commands, server=server, csrf=console.csrf_token)
+
+
+@router.get("/clusters/{cluster_id}/workloads")
+def workload_list(request: Request, cluster_id: str, token: Token = None) -> Response:
+    """The cluster's workloads: requests against the rightsizing recommendation, why none, savings."""
+    try:
+        console = _session(request, token)
+    except Unauthorized:
+        return _to_sign_in("ended" if token else "")
+    platform = _platform(request)
+    try:
+        with transaction(platform.sessions) as session:
+            cluster = clusters.get_cluster(session, console.caller, cluster_id)
+            items = workloads.list_workloads(session, console.caller, cluster_id, platform.clock())["items"]
+            name = cluster.name
+    except ServiceError as exc:
+        return _page(request, "error.html", status=exc.status, message=exc.message, csrf=console.csrf_token)
+    total = round(sum(w["hourlySavings"] for w in items if w["reason"] is None), 6)
+    return _page(
+        request, "workloads.html", cluster_id=cluster_id, cluster_name=name, workloads=items, total=total,
+        csrf=console.csrf_token,
+    )  # fmt: skip

@@ -22,6 +22,7 @@ __all__ = [
     "PolicyRow",
     "StagedObjectRow",
     "UtcDateTime",
+    "WorkloadUsageRow",
 ]
 
 
@@ -146,6 +147,7 @@ class ActionRow(Base):
     reason: Mapped[str] = mapped_column(Text)
     finished_at: Mapped[dt.datetime | None]
     message: Mapped[str | None] = mapped_column(Text)  # the controller's, when it finished
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # rightsize-workload: what to set
 
 
 class AutoscalerStateRow(Base):
@@ -206,3 +208,19 @@ class CloudCredentialRow(Base):
     secret: Mapped[str] = mapped_column(Text)  # Fernet token of {"secretAccessKey"} or {"externalId"}
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
+
+
+class WorkloadUsageRow(Base):
+    """What one container of one workload used (`rightsizing.ContainerUsage`, decaying histograms of a
+    fixed maximum size): one row per workload container, so storage stays bounded."""
+
+    __tablename__ = "workload_usage"
+    cluster_id: Mapped[str] = mapped_column(ForeignKey("clusters.id", ondelete="CASCADE"), primary_key=True)
+    namespace: Mapped[str] = mapped_column(String(253), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(100), primary_key=True)  # Deployment | StatefulSet | ...
+    name: Mapped[str] = mapped_column(String(253), primary_key=True)
+    container: Mapped[str] = mapped_column(String(253), primary_key=True)
+    usage: Mapped[dict[str, Any]] = mapped_column(JSON)  # ContainerUsage.to_json()
+    oom_marks: Mapped[list[str]] = mapped_column(JSON)  # "pod@finishedAt" of OOM kills recorded (recent)
+    updated_at: Mapped[dt.datetime]  # the last sample or OOM folded in
+    seen_at: Mapped[dt.datetime]  # the last time the workload was among the cluster's objects

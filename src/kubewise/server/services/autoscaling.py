@@ -92,6 +92,8 @@ def view(row: ActionRow) -> dict[str, Any]:
             "hourlyPrice": row.hourly_price,
             "pods": row.pods or [],
         }
+    elif row.details is not None:  # rightsize-workload: what to set on which workload
+        out["details"] = row.details
     else:
         out["node"] = row.node
         if row.kind == "drain-node":

@@ -3,8 +3,8 @@
 
 What the autoscaler remembers goes in as its cycle reads it: empty-since times, offerings without
 capacity, pods whose nodes are starting, and the actions of the last day with what became of them.
-Rightsizing's inputs come from the stored workload and Namespace objects (their opt-in annotation)
-and the age of the cluster's data: its oldest cost sample or its snapshot, whichever is older.
+Rightsizing's inputs come from the stored workload and Namespace objects (their opt-in annotation),
+the cluster's `rightsizing` policy, and the oldest usage sample the platform keeps for the cluster.
 """
 
 from __future__ import annotations
@@ -12,13 +12,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kubewise.autoscaler import SPOT_FALLBACK_LABEL
 from kubewise.autoscaler.diagnosis import RIGHTSIZING_ANNOTATION, RecentAction, Rightsizing, diagnose
+from kubewise.rightsizing import ContainerUsage
 from kubewise.server.db import repositories as repo
-from kubewise.server.db.tables import ActionRow, AutoscalerStateRow, ClusterRow, CostSampleRow
+from kubewise.server.db import workload_usage as usage_db
+from kubewise.server.db.tables import ActionRow, AutoscalerStateRow, ClusterRow
 from kubewise.server.policies import Policies
 from kubewise.server.services.autoscaling import IN_FLIGHT, autoscaler_policy
 from kubewise.server.services.identity import Caller, cluster_of
@@ -37,7 +38,8 @@ def cluster_diagnosis(session: Session, caller: Caller, cluster_id: str, now: dt
     row = cluster_of(session, caller, cluster_id)
     snapshot, catalog = stored_snapshot(session, row), cluster_catalog(session, row, now)
     stored = repo.policy(session, row.id)
-    policy = autoscaler_policy(Policies.model_validate(stored.body) if stored else Policies())
+    policies = Policies.model_validate(stored.body) if stored else Policies()
+    policy = autoscaler_policy(policies)
     state = repo.autoscaler_state(session, row.id)
     in_flight = frozenset(
         p for r in repo.recent_add_nodes(session, row.id, now - IN_FLIGHT) for p in (r.pods or [])
@@ -51,7 +53,7 @@ def cluster_diagnosis(session: Session, caller: Caller, cluster_id: str, now: dt
         unavailable=_unavailable(state, now),
         in_flight=in_flight,
         recent=_recent(session, row.id, now),
-        rightsizing=_rightsizing(session, row),
+        rightsizing=_rightsizing(session, row, policies),
     )
     return {"clusterId": row.id, "problems": [p.to_json() for p in problems]}
 
@@ -79,7 +81,7 @@ def _recent(session: Session, cluster_id: str, now: dt.datetime) -> tuple[Recent
     )
 
 
-def _rightsizing(session: Session, row: ClusterRow) -> Rightsizing:
+def _rightsizing(session: Session, row: ClusterRow, policies: Policies) -> Rightsizing:
     opted: list[str] = []
     wrong: list[tuple[str, str]] = []
     for body in repo.objects(session, row.id, _ANNOTATED_KINDS):
@@ -96,7 +98,15 @@ def _rightsizing(session: Session, row: ClusterRow) -> Rightsizing:
             opted.append(where)
         else:
             wrong.append((where, str(value)))
-    oldest = session.scalar(select(func.min(CostSampleRow.at)).where(CostSampleRow.cluster_id == row.id))
-    known = [t for t in (oldest, row.snapshot_at) if t is not None]
-    since = min(known).timestamp() if known else None
-    return Rightsizing(tuple(sorted(opted)), tuple(sorted(wrong)), since)
+    since = None
+    if opted:
+        firsts = [
+            ContainerUsage.from_json(r.usage).first_sample_at
+            for r in usage_db.usage_rows(session, row.id).values()
+        ]
+        known = [t for t in firsts if t is not None]
+        since = min(known) if known else None
+    settings = policies.rightsizing
+    return Rightsizing(
+        tuple(sorted(opted)), tuple(sorted(wrong)), since, settings.enabled, settings.min_data_hours
+    )

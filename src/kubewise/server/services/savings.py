@@ -56,8 +56,12 @@ def cluster_savings(session: Session, caller: Caller, cluster_id: str, now: dt.d
     caller.require_user()
     row = cluster_of(session, caller, cluster_id)
     snapshot, catalog = stored_snapshot(session, row), cluster_catalog(session, row, now)
-    report = savings_report(snapshot, catalog, Constraints()).to_dict()
-    return {"clusterId": row.id, **report, "warnings": _warnings(row)}
+    report = savings_report(snapshot, catalog, Constraints())
+    # imported here: rightsizing_savings builds on this module (cluster_catalog)
+    from kubewise.server.services.rightsizing_savings import rightsizing_savings
+
+    rightsizing = rightsizing_savings(session, row, now, catalog, report)
+    return {"clusterId": row.id, **report.to_dict(), "rightsizing": rightsizing, "warnings": _warnings(row)}
 
 
 def cluster_cost(session: Session, caller: Caller, cluster_id: str, now: dt.datetime) -> dict[str, Any]:
