@@ -16,11 +16,17 @@ import dataclasses
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
 
 from kubewise.autoscaler.downscaler import REMOVAL_DISABLED_LABEL, is_empty
 from kubewise.autoscaler.evictor import budget_spent, disruptions_left, why_node_stays, workload_replicas
 from kubewise.autoscaler.policy import AutoscalerPolicy
+from kubewise.autoscaler.problems import SHOWN, Problem, named
+from kubewise.autoscaler.rightsizing_problems import (
+    RIGHTSIZING_ANNOTATION,
+    RIGHTSIZING_MIN_DATA_SECONDS,
+    Rightsizing,
+    rightsizing_problems,
+)
 from kubewise.autoscaler.scale_up import ScaleUp, cluster_state, largest_first, node_cores, scale_up
 from kubewise.autoscaler.spot import INTERRUPTION_TAINTS
 from kubewise.catalog.types import RegionCatalog
@@ -40,35 +46,8 @@ __all__ = [
     "diagnose",
 ]
 
-RIGHTSIZING_ANNOTATION = "rightsizing.kubewise.dev/enabled"
-RIGHTSIZING_MIN_DATA_SECONDS = 24 * 3600  # no recommendation before a day of data (daily cycles)
 LONG_EMPTY_DELAY_SECONDS = 3600  # an empty node kept longer than this costs more than it saves churn
 _MIN_DIVERSITY_PERCENT = 20  # below this, few other spot types qualify (the reference suggests 20-30)
-_SHOWN = 5  # pods or nodes named in a problem's evidence; the rest are counted
-
-Severity = Literal["error", "warning"]
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """One policy problem: the fields of `kubewise.doctor.findings.Finding`, so doctor maps it 1:1."""
-
-    check: str  # stable id, e.g. "policy.unschedulable-pods-disabled"
-    severity: Severity
-    title: str
-    cause: str
-    fix: str
-    evidence: tuple[str, ...] = ()
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "check": self.check,
-            "severity": self.severity,
-            "title": self.title,
-            "cause": self.cause,
-            "fix": self.fix,
-            "evidence": list(self.evidence),
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,17 +60,6 @@ class RecentAction:
     spot_fallback: bool = False  # add-nodes: on-demand because no spot could be had (spotBackups)
     pods: tuple[str, ...] = ()  # add-nodes: the pods it is for; drain-node: the pods evicted
     message: str = ""  # the controller's, when it finished
-
-
-@dataclass(frozen=True, slots=True)
-class Rightsizing:
-    """What rightsizing will need, as the platform sees it: who opted in, and since when data exists."""
-
-    opted_in: tuple[str, ...] = ()  # workloads / namespaces annotated RIGHTSIZING_ANNOTATION="true"
-    misannotated: tuple[tuple[str, str], ...] = ()  # (object, value): the annotation, another value
-    data_since: float | None = None  # seconds (the caller's clock) of the oldest usage sample kept
-    enabled: bool = True  # the cluster's `rightsizing.enabled`
-    min_data_hours: float = RIGHTSIZING_MIN_DATA_SECONDS / 3600  # the cluster's `rightsizing.minDataHours`
 
 
 def diagnose(
@@ -120,7 +88,7 @@ def diagnose(
         *_empty_kept(snapshot, policy, now, empty_since or {}),
         *_spot_tight(policy, unavailable, recent),
         *_aggressive(snapshot, policy, recent),
-        *_rightsizing(rightsizing or Rightsizing(), now),
+        *rightsizing_problems(rightsizing or Rightsizing(), now),
     ]
     return tuple(sorted(found, key=lambda p: (p.severity != "error", p.check)))
 
@@ -149,11 +117,6 @@ def _scale_up_probe(
     return scale_up(snapshot, catalog, constraints, probe, unavailable, None, in_flight)
 
 
-def _named(items: Sequence[str]) -> tuple[str, ...]:
-    shown = tuple(sorted(items)[:_SHOWN])
-    return shown + ((f"... and {len(items) - _SHOWN} more",) if len(items) > _SHOWN else ())
-
-
 def _unschedulable_off(policy: AutoscalerPolicy, up: ScaleUp) -> list[Problem]:
     waiting = sorted({p for a in up.actions for p in a.pods} | {u.pod for u in up.unplaceable})
     if not waiting or (policy.enabled and policy.unschedulable_pods):
@@ -167,7 +130,7 @@ def _unschedulable_off(policy: AutoscalerPolicy, up: ScaleUp) -> list[Problem]:
             f"the policy field `{switch}` is false, so nodes are never added for unschedulable pods",
             f"set `{switch}: true` in the cluster's policies "
             "(`kubewise policies` or PUT /v1/kubernetes/clusters/{id}/policies)",
-            _named(waiting),
+            named(waiting),
         )
     ]
 
@@ -190,7 +153,7 @@ def _cluster_limit(snapshot: Snapshot, policy: AutoscalerPolicy, up: ScaleUp) ->
             f"the cluster has {now_cores} cores and its pending pods need {needed} more on new nodes "
             f"({now_cores + needed} in all, {over} over the limit of {policy.max_cores})",
             f"raise clusterLimits.cpu.maxCores to at least {now_cores + needed}, or lower the pods' requests",
-            (f"cores now: {now_cores}", f"cores needed: {needed}", *_named(pods)),
+            (f"cores now: {now_cores}", f"cores needed: {needed}", *named(pods)),
         )
     ]
 
@@ -229,7 +192,7 @@ def _too_narrow(snapshot: Snapshot, catalog: RegionCatalog, up: ScaleUp) -> list
                 f"{len(keys)} pending pod(s) fit no instance type the node template allows",
                 cause,
                 fix,
-                _named(keys),
+                named(keys),
             )
         )
     return out
@@ -322,11 +285,11 @@ def _pdb_blocks(snapshot: Snapshot, policy: AutoscalerPolicy) -> list[Problem]:
             "warning",
             f"PodDisruptionBudget {ns}/{name} keeps {len(nodes)} node(s) the evictor would remove",
             f"PodDisruptionBudget {ns}/{name} allows {budgets[(ns, name)]} disruption(s) now; the pods of "
-            f"{', '.join(nodes[:_SHOWN])} fit on the other nodes, but evicting them would break it, and "
+            f"{', '.join(nodes[:SHOWN])} fit on the other nodes, but evicting them would break it, and "
             "budgets are always respected, so the nodes stay",
             "relax the PodDisruptionBudget (a lower minAvailable, or a maxUnavailable of at least 1) or "
             "run more replicas so that one may be disrupted",
-            (f"pdb: {ns}/{name}", *(f"node: {n}" for n in _named(nodes))),
+            (f"pdb: {ns}/{name}", *(f"node: {n}" for n in named(nodes))),
         )
         for (ns, name), nodes in sorted(kept.items())
     ]
@@ -348,9 +311,9 @@ def _empty_kept(
     evidence = (
         tuple(
             f"{n}: empty for {now - empty_since[n]:.0f}s" if n in empty_since else f"{n}: empty"
-            for n in nodes[:_SHOWN]
+            for n in nodes[:SHOWN]
         )
-        + _named(nodes)[_SHOWN:]
+        + named(nodes)[SHOWN:]
     )
     off = [
         f
@@ -403,7 +366,7 @@ def _spot_tight(
     )
     evidence = [f"on-demand fallbacks: {fallbacks}", f"failed spot launches: {failed}"]
     if short:
-        evidence.append(f"spot types without capacity now: {', '.join(short[:_SHOWN])}")
+        evidence.append(f"spot types without capacity now: {', '.join(short[:SHOWN])}")
     return [
         Problem(
             "policy.spot-diversity-too-tight",
@@ -462,57 +425,6 @@ def _aggressive(
             "the only replica of a workload, which is down while it moves",
             f"set evictor.aggressiveMode: false and a longer evictor.cycleInterval "
             f"(now {policy.evictor_interval_seconds:g}s; e.g. 600)",
-            _named(evicted or sorted(exposed)),
+            named(evicted or sorted(exposed)),
         )
     ]
-
-
-def _rightsizing(state: Rightsizing, now: float) -> list[Problem]:
-    out = []
-    if state.misannotated and not state.opted_in:
-        out.append(
-            Problem(
-                "policy.rightsizing-not-opted-in",
-                "warning",
-                "no workload or namespace is opted in to rightsizing",
-                f'the annotation {RIGHTSIZING_ANNOTATION} is set, but not to the string "true", so '
-                "rightsizing will leave these workloads alone",
-                f'annotate the workload or namespace with {RIGHTSIZING_ANNOTATION}: "true" (quoted)',
-                tuple(f"{obj}: {value!r}" for obj, value in state.misannotated[:_SHOWN]),
-            )
-        )
-    if state.opted_in and not state.enabled:
-        out.append(
-            Problem(
-                "policy.rightsizing-disabled",
-                "warning",
-                "workloads are opted in to rightsizing, but it is off for the cluster",
-                "the cluster's policy has `rightsizing.enabled: false`, so no recommendation is made "
-                "for any workload, annotated or not",
-                "set `rightsizing.enabled: true` in the cluster's policies (and `applyEnabled: true` for "
-                "workloads in mode apply)",
-                _named(list(state.opted_in)),
-            )
-        )
-    elif state.opted_in:
-        need = state.min_data_hours * 3600
-        have = 0.0 if state.data_since is None else max(0.0, now - state.data_since)
-        if have < need:
-            out.append(
-                Problem(
-                    "policy.rightsizing-insufficient-data",
-                    "warning",
-                    f"rightsizing needs {need / 3600:g} h of usage data; "
-                    f"the platform has {have / 3600:.1f} h for this cluster",
-                    "recommendations are made only from enough usage data to have seen the daily peaks"
-                    + ("" if state.data_since is not None else "; no usage sample has arrived yet"),
-                    f"wait {(need - have) / 3600:.1f} h more with the agent connected"
-                    + (
-                        ""
-                        if state.data_since is not None
-                        else " (the agent reads the metrics API: metrics-server must be installed)"
-                    ),
-                    _named(list(state.opted_in)),
-                )
-            )
-    return out
