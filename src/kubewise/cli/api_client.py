@@ -6,15 +6,32 @@ never appears in output or errors. Failures become `CliError` with the server's 
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Annotated, Any
 
 import httpx
+import typer
 
 from kubewise.cli.inputs import CliError
 
-__all__ = ["EXIT_API", "ApiError", "PlatformClient"]
+__all__ = ["DEFAULT_SERVER", "EXIT_API", "ApiError", "KeyOpt", "PlatformClient", "ServerOpt", "report_errors"]
 
 EXIT_API = 1  # the server refused or could not be reached
+DEFAULT_SERVER = "http://127.0.0.1:8000"
+# the options every command that talks to a running server takes
+ServerOpt = Annotated[str, typer.Option("--server", envvar="KUBEWISE_API_URL", help="Platform API URL.")]
+KeyOpt = Annotated[
+    str | None, typer.Option("--api-key", envvar="KUBEWISE_API_KEY", help="API key.", show_default=False)
+]
+
+
+def report_errors(action: Callable[[], None]) -> None:
+    """Run `action`; a `CliError` becomes `error: <message>` on stderr and its exit code."""
+    try:
+        action()
+    except CliError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(exc.code) from None
 
 
 class ApiError(CliError):

@@ -20,7 +20,7 @@ from rich.table import Table
 
 from kubewise.agent.aws_auth import AwsAuthError, map_identities, unmap_identities
 from kubewise.agent.cluster_reader import ClusterReadError, connect_api
-from kubewise.cli.api_client import ApiError, PlatformClient
+from kubewise.cli.api_client import DEFAULT_SERVER, ApiError, PlatformClient, ServerOpt
 from kubewise.cli.inputs import EXIT_USAGE, CliError
 from kubewise.cloud.aws.onboarding import (
     OnboardingError,
@@ -38,7 +38,6 @@ ProviderOpt = Annotated[str, Opt("--provider", help="eks or kops.")]
 NameOpt = Annotated[str, Opt("--cluster-name", help="The cluster's name in AWS (EKS) or kOps.")]
 RegionOpt = Annotated[str, Opt("--region", help="AWS region of the cluster.")]
 ClusterIdOpt = Annotated[str, Opt("--cluster-id", help="The cluster's id on the platform.")]
-ServerOpt = Annotated[str, Opt("--server", envvar="KUBEWISE_API_URL", help="Platform API URL.")]
 KeyOpt = Annotated[
     str, Opt("--api-key", envvar="KUBEWISE_API_KEY", help="A 'full' API key.", show_default=False)
 ]
@@ -49,7 +48,6 @@ PrincipalOpt = Annotated[str | None, Opt("--trusted-principal", help="The platfo
 ExternalIdOpt = Annotated[str | None, Opt("--external-id", help="Role's external id (default: generated).")]
 DryRunOpt = Annotated[bool, Opt("--dry-run", help="Print every change, make none.")]
 OutputOpt = Annotated[str, Opt("--output", "-o", help="table or json.")]
-DEFAULT_SERVER = "http://127.0.0.1:8000"
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ import typer
 import yaml
 from pydantic import ValidationError
 
-from kubewise.cli.api_client import PlatformClient
+from kubewise.cli.api_client import DEFAULT_SERVER, KeyOpt, PlatformClient, ServerOpt, report_errors
 from kubewise.cli.inputs import EXIT_INPUT, EXIT_USAGE, CliError
 from kubewise.server.policies import Policies
 
@@ -26,14 +26,8 @@ __all__ = ["policies_app"]
 policies_app = typer.Typer(help="A cluster's automation policies on a kubewise server.", no_args_is_help=True)
 
 ClusterOpt = Annotated[str, typer.Option("--cluster", help="Cluster id.")]
-ServerOpt = Annotated[str, typer.Option("--server", envvar="KUBEWISE_API_URL", help="Platform API URL.")]
-KeyOpt = Annotated[
-    str | None, typer.Option("--api-key", envvar="KUBEWISE_API_KEY", help="API key.", show_default=False)
-]
 FileOpt = Annotated[Path, typer.Option("-f", "--filename", help="Policies file (YAML or JSON).")]
 OutputOpt = Annotated[str, typer.Option("--output", "-o", help="yaml or json.")]
-
-DEFAULT_SERVER = "http://127.0.0.1:8000"
 
 
 def _path(cluster: str) -> str:
@@ -69,14 +63,6 @@ def _read(file: Path) -> dict[str, Any]:
     return _validated(raw if raw is not None else {}, str(file))
 
 
-def _run(action: Any) -> None:
-    try:
-        action()
-    except CliError as exc:
-        typer.echo(f"error: {exc.message}", err=True)
-        raise typer.Exit(exc.code) from None
-
-
 def _diff(current: dict[str, Any], wanted: dict[str, Any], cluster: str) -> list[str]:
     a, b = yaml.safe_dump(current, sort_keys=True), yaml.safe_dump(wanted, sort_keys=True)
     return list(
@@ -97,7 +83,7 @@ def get(
         with PlatformClient(server, api_key) as api:
             typer.echo(_show(api.request("GET", _path(cluster)), output).rstrip())
 
-    _run(action)
+    report_errors(action)
 
 
 def _assign(doc: dict[str, Any], setting: str) -> None:
@@ -136,7 +122,7 @@ def set_(
             new = api.request("PUT", _path(cluster), _validated(doc, "FIELD=VALUE"))
             typer.echo(_show(new, "yaml").rstrip())
 
-    _run(action)
+    report_errors(action)
 
 
 @policies_app.command("apply")
@@ -155,7 +141,7 @@ def apply(
             api.request("PUT", _path(cluster), wanted)
             typer.echo(f"cluster {cluster}: policies applied")
 
-    _run(action)
+    report_errors(action)
 
 
 @policies_app.command("diff")
@@ -173,4 +159,4 @@ def diff(
         if changes:
             raise typer.Exit(1)
 
-    _run(action)
+    report_errors(action)

@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 import typer
 
-from kubewise.cli.api_client import PlatformClient
+from kubewise.cli.api_client import DEFAULT_SERVER, KeyOpt, PlatformClient, ServerOpt, report_errors
 from kubewise.cli.inputs import EXIT_USAGE, CliError
 
 __all__ = ["workloads_app"]
@@ -24,14 +24,8 @@ workloads_app = typer.Typer(
 )
 
 ClusterOpt = Annotated[str, typer.Option("--cluster-id", "--cluster", help="Cluster id.")]
-ServerOpt = Annotated[str, typer.Option("--server", envvar="KUBEWISE_API_URL", help="Platform API URL.")]
-KeyOpt = Annotated[
-    str | None, typer.Option("--api-key", envvar="KUBEWISE_API_KEY", help="API key.", show_default=False)
-]
 OutputOpt = Annotated[str, typer.Option("--output", "-o", help="table or json.")]
 WorkloadArg = Annotated[str, typer.Argument(metavar="NAMESPACE/KIND/NAME", help="e.g. shop/Deployment/web")]
-
-DEFAULT_SERVER = "http://127.0.0.1:8000"
 
 
 def _base(cluster: str) -> str:
@@ -50,14 +44,6 @@ def _workload_path(cluster: str, workload: str) -> str:
 def _check_output(output: str) -> None:
     if output not in ("table", "json"):
         raise CliError(f"--output must be table or json, got {output!r}", EXIT_USAGE)
-
-
-def _run(action: Any) -> None:
-    try:
-        action()
-    except CliError as exc:
-        typer.echo(f"error: {exc.message}", err=True)
-        raise typer.Exit(exc.code) from None
 
 
 def _cpu(value: Any) -> str:
@@ -146,7 +132,7 @@ def list_(
             doc = api.request("GET", _base(cluster))
         typer.echo(json.dumps(doc, indent=2) if output == "json" else _list_table(doc["items"]))
 
-    _run(action)
+    report_errors(action)
 
 
 @workloads_app.command("show")
@@ -166,7 +152,7 @@ def show(
             doc = api.request("GET", path)
         typer.echo(json.dumps(doc, indent=2) if output == "json" else _show_table(doc))
 
-    _run(action)
+    report_errors(action)
 
 
 @workloads_app.command("apply")
@@ -189,4 +175,4 @@ def apply(
         else:
             typer.echo(f"{workload}: queued for the cluster controller (action {doc['actionId']})")
 
-    _run(action)
+    report_errors(action)
