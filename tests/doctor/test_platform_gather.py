@@ -125,7 +125,7 @@ def test_a_wrong_key_is_recorded_as_the_platforms_401(tmp_path: Path) -> None:
         wrong = key[:-4] + ("AAAA" if not key.endswith("AAAA") else "BBBB")
         ev = gather_platform(url, wrong, None)
     assert ev.reachable and ev.auth_status == 401 and ev.cluster is None
-    assert wrong not in json.dumps(ev.to_json()) and wrong.split("_")[2] not in json.dumps(ev.to_json())
+    assert wrong not in json.dumps(ev.to_json()) and wrong.split("_", 2)[2] not in json.dumps(ev.to_json())
     (finding,) = platform_findings(ev)[0]
     assert finding.check == "platform.invalid-api-key" and "kubewise admin create-api-key" in finding.fix
 

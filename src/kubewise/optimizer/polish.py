@@ -3,11 +3,13 @@
 Called by `optimizer.planner` after `optimizer.rounding` and `optimizer.consolidate`. The bound LP
 prices pods as if they could be split, so where a node holds a handful of pods the rounded plan is a
 few percent above what whole pods allow. Here the plan's own nodes are the first columns of the node-
-pattern LP (`optimizer.master`), so it starts at the plan's cost with meaningful prices, and pricing
-(`optimizer.pricing`) adds node patterns that beat them. The LP's patterns are then taken as many whole
-times as it uses them, the pods left over are placed the fast way (`optimizer.rounding`), and the
-result is retyped and consolidated (`optimizer.consolidate`). The caller keeps it only if it is
-cheaper. The work is bounded by a count (demand rows x priced blocks x rounds), never by the clock.
+pattern LP (`optimizer.master`), so it starts at the plan's cost with meaningful prices; where the bound
+LP's nodes hold two or three pods, every efficient two-pod node joins them (`optimizer.pair_patterns`);
+pricing (`optimizer.pricing`) then adds node patterns that beat the LP's prices. The LP's patterns are
+then taken as many whole times as it uses them, the pods left over are placed the fast way
+(`optimizer.rounding`), and the result is retyped and consolidated (`optimizer.consolidate`). The
+caller keeps it only if it is cheaper. The work is bounded by a count (demand rows x priced blocks x
+rounds), never by the clock.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from kubewise.optimizer.demand import ANY_ZONE
 from kubewise.optimizer.lower_bound import LowerBound
 from kubewise.optimizer.master import Pattern, PatternLp
 from kubewise.optimizer.nodeset import NodeSet
+from kubewise.optimizer.pair_patterns import pair_patterns
 from kubewise.optimizer.pricing import PatternPricer, first_candidates, make_blocks
 from kubewise.optimizer.rounding import build_nodes
 
@@ -135,6 +138,9 @@ def polish(
     master.add(*single_row_patterns(pricer, demand))
     current = _plan_patterns(ns, rows.zoned)
     master.add(current, [float(pricer.prices[p.block]) for p in current])
+    pods_per_node = float(demand.sum()) / max(float(lb.nodes.sum()), 1e-9)
+    pairs = pair_patterns(pricer, active, lb.pod_value[rows.klass], demand, pods_per_node)
+    master.add(pairs, [float(pricer.prices[p.block]) for p in pairs])
     rounds = min(budget.work // max(1, len(rows) * len(active)), budget.max_rounds)
     price_rounds(master, pricer, demand, rounds, stats, budget.effort, lb.value, widen=True)
     value, _, _ = master.solve()
