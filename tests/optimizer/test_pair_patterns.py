@@ -88,7 +88,8 @@ def test_no_pairs_where_nodes_hold_many_pods() -> None:
 
 
 def test_pairs_bring_plans_of_large_pods_closer_to_the_bound() -> None:
-    # without the pair patterns this plan is 8.1 % above its bound (measured); with them 6.1 %
+    # measured: 8.1 % above its bound without the pair patterns, 6.1 % with them, 4.3 % with the beam
+    # search after them (tests/optimizer/test_beam_patterns.py)
     plan = plan_snapshot(generate("few-huge", 400, 1), load_region("aws", "us-east-1"), Constraints())
     assert not plan.unschedulable
-    assert plan.hourly_cost <= 1.07 * plan.lower_bound
+    assert plan.hourly_cost <= 1.055 * plan.lower_bound

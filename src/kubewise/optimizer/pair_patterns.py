@@ -18,7 +18,7 @@ import numpy.typing as npt
 from kubewise.optimizer.master import Pattern
 from kubewise.optimizer.pricing import PatternPricer
 
-__all__ = ["EFFICIENT", "LIMIT", "pair_patterns"]
+__all__ = ["EFFICIENT", "FEW_PODS_PER_NODE", "LIMIT", "pair_patterns"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -28,7 +28,7 @@ EFFICIENT = 0.85  # a pair is kept when its pods are worth this share of the nod
 LIMIT = 150_000  # pair patterns at most (the LP re-solves in time that grows with its columns)
 _CHUNK = 256  # rows checked at once against all others (memory: _CHUNK x rows x resources)
 _WORK = 200_000_000  # row pairs x blocks at most; beyond that, pricing alone
-_MOST_PODS_PER_NODE = 3.0  # pairs are tried only where the bound LP's nodes hold about this few pods
+FEW_PODS_PER_NODE = 3.0  # pairs are tried only where the bound LP's nodes hold about this few pods
 
 
 def _row_conflicts(pricer: PatternPricer) -> BoolArray:
@@ -83,7 +83,7 @@ def pair_patterns(
     """Two-pod patterns on `blocks` worth at least `EFFICIENT` of their price at `value` (per row);
     none when the bound LP's nodes hold more than a few pods each (`pods_per_node`), where pricing
     alone does well, or when there are too many pairs to try."""
-    if pods_per_node > _MOST_PODS_PER_NODE or not len(blocks):
+    if pods_per_node > FEW_PODS_PER_NODE or not len(blocks):
         return []
     live = int(((waiting > 0) & (value > 0)).sum())
     if live * live * len(blocks) > _WORK:

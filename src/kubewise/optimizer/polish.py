@@ -5,7 +5,9 @@ prices pods as if they could be split, so where a node holds a handful of pods t
 few percent above what whole pods allow. Here the plan's own nodes are the first columns of the node-
 pattern LP (`optimizer.master`), so it starts at the plan's cost with meaningful prices; where the bound
 LP's nodes hold two or three pods, every efficient two-pod node joins them (`optimizer.pair_patterns`);
-pricing (`optimizer.pricing`) then adds node patterns that beat the LP's prices. The LP's patterns are
+pricing (`optimizer.pricing`) then adds node patterns that beat the LP's prices, and where nodes hold
+few pods, once it stalls, a search pod by pod (`optimizer.beam_patterns`) finds the combinations its
+rounding misses, alternating with more pricing until neither finds any. The LP's patterns are
 then taken as many whole times as it uses them, the pods left over are placed the fast way
 (`optimizer.rounding`), and the result is retyped and consolidated (`optimizer.consolidate`). The
 caller keeps it only if it is cheaper. The work is bounded by a count (demand rows x priced blocks x
@@ -20,6 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from kubewise.optimizer.beam_patterns import beam_patterns
 from kubewise.optimizer.column_generation import Effort, NodeSearchStats, price_rounds, single_row_patterns
 from kubewise.optimizer.consolidate import empty_weakest, retype
 from kubewise.optimizer.dealing import fit_tightly
@@ -27,7 +30,7 @@ from kubewise.optimizer.demand import ANY_ZONE
 from kubewise.optimizer.lower_bound import LowerBound
 from kubewise.optimizer.master import Pattern, PatternLp
 from kubewise.optimizer.nodeset import NodeSet
-from kubewise.optimizer.pair_patterns import pair_patterns
+from kubewise.optimizer.pair_patterns import FEW_PODS_PER_NODE, pair_patterns
 from kubewise.optimizer.pricing import PatternPricer, first_candidates, make_blocks
 from kubewise.optimizer.rounding import build_nodes
 
@@ -49,6 +52,11 @@ class PolishBudget:
     fixes_between_pricing: int = 4
     round_up_from: float = 0.7  # when no pattern is used wholly, those used at least this much are fixed
     empty_tries: int = 200
+    beam_rounds: int = 25  # searches pod by pod where nodes hold few pods (each then a few pricing rounds)
+    beam_width: int = 300  # partial nodes kept per step and block
+    beam_rows: int = 200  # rows searched per block, those worth most per share of its node
+    beam_new: int = 1000  # patterns added per search at most, the best by worth per price
+    pricing_between_beams: int = 3
     effort: Effort = field(default_factory=lambda: Effort(stall_rounds=8, stall_gain=0.001))
 
 
@@ -101,6 +109,23 @@ def _fix_whole(
     return nodes, waiting
 
 
+def _beam_rounds(
+    master: PatternLp, pricer: PatternPricer, demand: IntArray, budget: PolishBudget, stats: NodeSearchStats
+) -> None:
+    """Beam searches on every block at the LP's duals, each followed by a few pricing rounds, until a
+    search finds nothing new or `beam_rounds` have run."""
+    blocks = range(len(pricer.prices))
+    for _ in range(budget.beam_rounds):
+        _, _, duals = master.solve()
+        found = beam_patterns(pricer, blocks, duals, demand, budget.beam_width, budget.beam_rows)
+        worth = [float(duals[p.rows] @ p.counts) / float(pricer.prices[p.block]) for p in found]
+        best = [found[i] for i in np.argsort(worth, kind="stable")[::-1][: budget.beam_new]]
+        stats.extra["beam_searches"] = stats.extra.get("beam_searches", 0.0) + 1
+        if not master.add(best, [float(pricer.prices[p.block]) for p in best]):
+            return
+        price_rounds(master, pricer, demand, budget.pricing_between_beams, stats, budget.effort)
+
+
 def _node_set(ns: NodeSet, nodes: list[Pattern], blocks_cand: IntArray, blocks_zone: IntArray) -> NodeSet:
     out = NodeSet(ns.cs, ns.rows, ns.rules)
     turn = 0
@@ -143,6 +168,8 @@ def polish(
     master.add(pairs, [float(pricer.prices[p.block]) for p in pairs])
     rounds = min(budget.work // max(1, len(rows) * len(active)), budget.max_rounds)
     price_rounds(master, pricer, demand, rounds, stats, budget.effort, lb.value, widen=True)
+    if pods_per_node <= FEW_PODS_PER_NODE:
+        _beam_rounds(master, pricer, demand, budget, stats)
     value, _, _ = master.solve()
     stats.lp_value = value
     stats.patterns = len(master.patterns)
