@@ -24,7 +24,6 @@ __all__ = ["beam_patterns", "block_beam"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
-BoolArray = npt.NDArray[np.bool_]
 
 MAX_PODS = 12  # pods per pattern at most: the search is meant for nodes of a few large pods
 
@@ -82,18 +81,18 @@ def block_beam(
         after = left[s] - d[j]
         hope = w + np.min(_room_worth(after[:, binding], per_unit[binding]), axis=1)
         alive = hope > price * (1.0 + 1e-9)
-        s, j, w = s[alive], j[alive], w[alive]
+        s, j, w, after = s[alive], j[alive], w[alive], after[alive]
         if len(s) > width:
-            filled = ((room[None, :] - left[s] + d[j]) / scale[None, :]).max(axis=1)
+            filled = ((room[None, :] - after) / scale[None, :]).max(axis=1)
             half = width // 2
             keep = np.union1d(
                 np.argpartition(-w, half)[:half],
                 np.argpartition(-w / np.maximum(filled, 1e-9), half)[:half],
             )
-            s, j, w = s[keep], j[keep], w[keep]
+            s, j, w, after = s[keep], j[keep], w[keep], after[keep]
         items = np.concatenate([items[s], j[:, None]], axis=1)
         run = np.where(j == last[s], run[s] + 1, 1)
-        last, left, worth = j, left[s] - d[j], w
+        last, left, worth = j, after, w
     return out
 
 

@@ -19,7 +19,7 @@ import numpy.typing as npt
 from kubewise.optimizer.master import Pattern, PatternLp
 from kubewise.optimizer.pricing import PatternPricer
 
-__all__ = ["Effort", "NodeSearchStats", "price_rounds", "single_row_patterns"]
+__all__ = ["Effort", "NodeSearchStats", "best_by_worth", "price_rounds", "single_row_patterns"]
 
 IntArray = npt.NDArray[np.int64]
 _KEEP_PER_ROW, _KEEP_EXTRA = 6, 600  # patterns the LP keeps: a few per row beyond those in use
@@ -70,6 +70,14 @@ def single_row_patterns(pricer: PatternPricer, waiting: IntArray) -> tuple[list[
     return patterns, prices
 
 
+def best_by_worth(
+    patterns: list[Pattern], duals: FloatArray, prices: FloatArray, limit: int
+) -> list[Pattern]:
+    """The `limit` patterns whose pods are worth most per unit of their block's price at `duals`."""
+    worth = [float(duals[p.rows] @ p.counts) / float(prices[p.block]) for p in patterns]
+    return [patterns[i] for i in np.argsort(worth, kind="stable")[::-1][:limit]]
+
+
 def price_rounds(
     master: PatternLp,
     pricer: PatternPricer,
@@ -99,7 +107,6 @@ def price_rounds(
             found = pricer.price(duals, waiting, tol)  # blocks that were idle may pay at these duals
         stats.pricing_rounds += 1
         if len(found) > effort.new_per_round:  # the most negative reduced costs: the LP re-solves in
-            gain = [float(duals[p.rows] @ p.counts) / float(pricer.prices[p.block]) for p in found]
-            found = [found[i] for i in np.argsort(gain, kind="stable")[::-1][: effort.new_per_round]]
+            found = best_by_worth(found, duals, pricer.prices, effort.new_per_round)
         if not master.add(found, [float(pricer.prices[p.block]) for p in found]):
             return

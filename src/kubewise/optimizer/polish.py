@@ -23,7 +23,13 @@ import numpy as np
 import numpy.typing as npt
 
 from kubewise.optimizer.beam_patterns import beam_patterns
-from kubewise.optimizer.column_generation import Effort, NodeSearchStats, price_rounds, single_row_patterns
+from kubewise.optimizer.column_generation import (
+    Effort,
+    NodeSearchStats,
+    best_by_worth,
+    price_rounds,
+    single_row_patterns,
+)
 from kubewise.optimizer.consolidate import empty_weakest, retype
 from kubewise.optimizer.dealing import fit_tightly
 from kubewise.optimizer.demand import ANY_ZONE
@@ -118,8 +124,7 @@ def _beam_rounds(
     for _ in range(budget.beam_rounds):
         _, _, duals = master.solve()
         found = beam_patterns(pricer, blocks, duals, demand, budget.beam_width, budget.beam_rows)
-        worth = [float(duals[p.rows] @ p.counts) / float(pricer.prices[p.block]) for p in found]
-        best = [found[i] for i in np.argsort(worth, kind="stable")[::-1][: budget.beam_new]]
+        best = best_by_worth(found, duals, pricer.prices, budget.beam_new)
         stats.extra["beam_searches"] = stats.extra.get("beam_searches", 0.0) + 1
         if not master.add(best, [float(pricer.prices[p.block]) for p in best]):
             return
