@@ -9,7 +9,7 @@ from opt_helpers import assert_consistent, placed, problem
 
 from builders import catalog, hostname_anti_affinity, itype, pod
 from kubewise.catalog.loading import load_region
-from kubewise.optimizer.beam_patterns import MAX_PODS, beam_patterns, block_beam
+from kubewise.optimizer.beam_patterns import MAX_PODS, _may_pay, beam_patterns, block_beam
 from kubewise.optimizer.consolidate import retype
 from kubewise.optimizer.polish import PolishBudget, polish
 from kubewise.optimizer.pricing import PatternPricer, make_blocks
@@ -84,6 +84,22 @@ def test_patterns_respect_each_rows_waiting_pods_and_the_blocks_fit() -> None:
         assert (pat.counts <= waiting[pat.rows]).all()
         assert (pat.counts @ pricer.demand[pat.rows] <= pricer.room[pat.block]).all()
         assert float(duals[pat.rows] @ pat.counts) > pricer.prices[pat.block]
+
+
+def test_blocks_skipped_by_their_knapsack_bound_hold_no_paying_node() -> None:
+    pods = [pod(f"p{i}-{j}", 2100 + 700 * i, 6.0 + 3 * i, app=f"a{i}") for i in range(5) for j in range(2)]
+    pricer, duals, waiting = _pricer_and_duals(pods)
+    every = list(range(len(pricer.prices)))
+    sizes = []
+    for scale in (1.0, 0.5):  # at half the duals fewer blocks may pay, and the filter must follow
+        kept = set(_may_pay(pricer, every, duals * scale, waiting).tolist())
+        sizes.append(len(kept))
+        for b in set(every) - kept:  # an exhaustive search on a skipped block finds nothing
+            rows = np.nonzero(pricer.fits[:, b] & (waiting > 0))[0]
+            cap = np.minimum(pricer.per_node[rows, b], waiting[rows])
+            price = float(pricer.prices[b])
+            assert not block_beam(pricer.demand[rows], duals[rows] * scale, cap, pricer.room[b], price, 10**6)
+    assert sizes[0] > 0 and sizes[1] < len(every)  # some blocks are searched, some are ruled out
 
 
 def test_no_search_where_per_node_rules_apply() -> None:
