@@ -9,7 +9,7 @@ from opt_helpers import assert_consistent, placed, problem
 
 from builders import catalog, hostname_anti_affinity, itype, pod
 from kubewise.catalog.loading import load_region
-from kubewise.optimizer.beam_patterns import MAX_PODS, _may_pay, beam_patterns, block_beam
+from kubewise.optimizer.beam_patterns import MAX_PODS, beam_patterns, block_beam
 from kubewise.optimizer.consolidate import retype
 from kubewise.optimizer.polish import PolishBudget, polish
 from kubewise.optimizer.pricing import PatternPricer, make_blocks
@@ -90,9 +90,10 @@ def test_blocks_skipped_by_their_knapsack_bound_hold_no_paying_node() -> None:
     pods = [pod(f"p{i}-{j}", 2100 + 700 * i, 6.0 + 3 * i, app=f"a{i}") for i in range(5) for j in range(2)]
     pricer, duals, waiting = _pricer_and_duals(pods)
     every = list(range(len(pricer.prices)))
+    blocks = np.arange(len(every), dtype=np.int64)
     sizes = []
     for scale in (1.0, 0.5):  # at half the duals fewer blocks may pay, and the filter must follow
-        kept = set(_may_pay(pricer, every, duals * scale, waiting).tolist())
+        kept = set(pricer.may_pay(blocks, duals * scale, waiting, -1e-6)[0].tolist())
         sizes.append(len(kept))
         for b in set(every) - kept:  # an exhaustive search on a skipped block finds nothing
             rows = np.nonzero(pricer.fits[:, b] & (waiting > 0))[0]

@@ -17,7 +17,6 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-from kubewise.optimizer.knapsack import BlockKnapsack, surrogate_bounds
 from kubewise.optimizer.master import Pattern
 from kubewise.optimizer.pricing import PatternPricer
 
@@ -98,28 +97,6 @@ def block_beam(
     return out
 
 
-def _may_pay(pricer: PatternPricer, blocks: Sequence[int], duals: FloatArray, waiting: IntArray) -> IntArray:
-    """The blocks whose knapsack LP (`optimizer.knapsack`: first its cheap merged-resource bound, then
-    the LP itself) exceeds their price: on the others no whole-pod node can pay either, so the search
-    would only confirm it, at a cost."""
-    cands = np.asarray(blocks, dtype=np.int64)
-    if not len(cands):
-        return cands
-    n_res = pricer.share.shape[2]
-    weights = np.stack([*(np.broadcast_to(np.eye(n_res)[r], (len(cands), n_res)) for r in range(n_res)),
-                        np.ones((len(cands), n_res))])  # fmt: skip
-    values = np.where(waiting > 0, duals, 0.0)
-    caps = pricer.caps(waiting)
-    upper = surrogate_bounds(pricer.share, values, caps, pricer.fits, cands, weights, pricer.prices[cands])
-    # HiGHS solves the LP to ~1e-7: a block within that of paying is searched all the same
-    maybe = cands[upper > pricer.prices[cands] * (1.0 - _LP_SLACK)]
-    if not len(maybe):
-        return maybe
-    worth, _, _ = BlockKnapsack(pricer.share, caps, pricer.fits & (values > 0)[:, None], maybe).solve(values)
-    out: IntArray = maybe[worth > pricer.prices[maybe] * (1.0 - _LP_SLACK)]
-    return out
-
-
 def beam_patterns(
     pricer: PatternPricer,
     blocks: Sequence[int],
@@ -134,7 +111,9 @@ def beam_patterns(
     if not pricer.rules.trivial:
         return []
     out: list[Pattern] = []
-    for b in _may_pay(pricer, blocks, duals, waiting).tolist():
+    # HiGHS solves the LP to ~1e-7: a block within that of paying is searched all the same
+    paying, _ = pricer.may_pay(np.asarray(blocks, dtype=np.int64), duals, waiting, -_LP_SLACK)
+    for b in paying.tolist():
         rows = np.nonzero(pricer.fits[:, b] & (waiting > 0) & (duals > 0))[0]
         if not len(rows):
             continue

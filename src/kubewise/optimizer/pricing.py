@@ -128,25 +128,34 @@ class PatternPricer:
         """Start pricing the blocks whose node could be worth more than its price at `duals` (by the
         cheap merged-resource bounds of `optimizer.knapsack`); returns how many were added."""
         idle = np.nonzero(~self.active)[0].astype(np.int64)
-        if not len(idle):
-            return 0
-        n_res = self.share.shape[2]
-        weights = np.stack([*(np.broadcast_to(np.eye(n_res)[r], (len(idle), n_res)) for r in range(n_res)),
-                            np.ones((len(idle), n_res))])  # fmt: skip
-        values, caps = np.where(waiting > 0, duals, 0.0), self.caps(waiting)
-        upper = surrogate_bounds(self.share, values, caps, self.fits, idle, weights, self.prices[idle])
-        maybe = idle[upper > self.prices[idle] * (1.0 + 1e-6) + tol]
+        maybe, worth = self.may_pay(idle, duals, waiting, 1e-6, tol)
         if not len(maybe):
             return 0
-        worth, _, _ = BlockKnapsack(self.share, caps, self.fits & (values > 0)[:, None], maybe).solve(values)
         ratio = worth / self.prices[maybe]
-        good = np.nonzero(ratio > 1.0 + 1e-6)[0]
-        if not len(good):
-            return 0
-        chosen = maybe[good[np.argsort(-ratio[good], kind="stable")[:_ACTIVATE_PER_ROUND]]]
+        chosen = maybe[np.argsort(-ratio, kind="stable")[:_ACTIVATE_PER_ROUND]]
         self.active[chosen] = True
         self.knapsack = self._knapsack()
         return len(chosen)
+
+    def may_pay(
+        self, blocks: IntArray, duals: FloatArray, waiting: IntArray, margin: float, tol: float = 0.0
+    ) -> tuple[IntArray, FloatArray]:
+        """The blocks whose knapsack LP at `duals` beats price x (1 + margin), and its value there: the
+        cheap merged-resource bounds of `optimizer.knapsack` (+ `tol`) rule most out, HiGHS the rest.
+        No whole-pod node of the others is worth its price."""
+        if not len(blocks):
+            return blocks, np.zeros(0)
+        n_res = self.share.shape[2]
+        weights = np.stack([*(np.broadcast_to(np.eye(n_res)[r], (len(blocks), n_res)) for r in range(n_res)),
+                            np.ones((len(blocks), n_res))])  # fmt: skip
+        values, caps = np.where(waiting > 0, duals, 0.0), self.caps(waiting)
+        upper = surrogate_bounds(self.share, values, caps, self.fits, blocks, weights, self.prices[blocks])
+        maybe = blocks[upper > self.prices[blocks] * (1.0 + margin) + tol]
+        if not len(maybe):
+            return maybe, np.zeros(0)
+        worth, _, _ = BlockKnapsack(self.share, caps, self.fits & (values > 0)[:, None], maybe).solve(values)
+        keep = worth > self.prices[maybe] * (1.0 + margin)
+        return maybe[keep], worth[keep]
 
     def _solve_knapsacks(self, values: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
         """(worth per block, 0 if idle; the pairs' y; resource prices per block)."""
