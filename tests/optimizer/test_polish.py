@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
 from opt_helpers import assert_consistent, placed, problem
 
 from builders import catalog, itype, pod
 from kubewise.optimizer.consolidate import empty_weakest, retype
-from kubewise.optimizer.polish import PolishBudget, polish
+from kubewise.optimizer.polish import PolishBudget, _most_used, polish
 from kubewise.optimizer.rounding import build_nodes
 
 # Small nodes whose pod slots bind as well as memory: the bound LP splits pods, whole pods do not.
@@ -53,3 +54,28 @@ def test_polish_finds_cheaper_packings_than_rounding_on_such_workloads() -> None
         bound += p.lb.value
     # rounding the bound LP leaves several percent here; column generation takes most of it back
     assert polished <= rounded - 0.25 * (rounded - bound)
+
+
+def test_rounding_fixes_the_most_used_patterns_a_share_at_a_time() -> None:
+    whole = np.array([1, 3, 0, 2, 1], dtype=np.int64)
+    z = np.array([1.2, 3.0, 0.4, 2.5, 1.9])
+    assert _most_used(whole, z, 1.0).tolist() == whole.tolist()  # all of them at once
+    # 7 whole nodes, 10 % of them: one node, but the most used pattern's three come together
+    assert _most_used(whole, z, 0.1).tolist() == [0, 3, 0, 0, 0]
+    assert _most_used(whole, z, 0.8).tolist() == [0, 3, 0, 2, 1]  # 5.6 -> 6 nodes, whole patterns
+
+
+def test_fixing_a_share_at_a_time_still_places_every_pod() -> None:
+    p = problem(_pods(3), CAT)  # five pods per bound-LP node: few enough for the share to apply
+    fixes = []
+    for share in (1.0, 0.1):
+        ns = p.node_set()
+        build_nodes(ns, p.lb, p.resolve, p.prices)
+        retype(ns, p.prices)
+        before = ns.price(p.prices)
+        out, stats = polish(ns, p.lb, p.prices, p.resolve, PolishBudget(fix_share=share))
+        assert (placed(out) == p.rows.count).all()
+        assert_consistent(out)
+        assert out.price(p.prices) <= before + 1e-9
+        fixes.append(stats.fixes)
+    assert fixes[1] > fixes[0]  # smaller steps: more re-solves (measured 9 -> 13)

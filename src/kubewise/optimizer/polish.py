@@ -5,13 +5,14 @@ prices pods as if they could be split, so where a node holds a handful of pods t
 few percent above what whole pods allow. Here the plan's own nodes are the first columns of the node-
 pattern LP (`optimizer.master`), so it starts at the plan's cost with meaningful prices; where the bound
 LP's nodes hold two or three pods, every efficient two-pod node joins them (`optimizer.pair_patterns`);
-pricing (`optimizer.pricing`) then adds node patterns that beat the LP's prices, and where nodes hold
-few pods, once it stalls, a search pod by pod (`optimizer.beam_patterns`) finds the combinations its
-rounding misses, alternating with more pricing until neither finds any. The LP's patterns are
-then taken as many whole times as it uses them, the pods left over are placed the fast way
-(`optimizer.rounding`), and the result is retyped and consolidated (`optimizer.consolidate`). The
-caller keeps it only if it is cheaper. The work is bounded by a count (demand rows x priced blocks x
-rounds), never by the clock.
+pricing (`optimizer.pricing`) then adds node patterns that beat the LP's prices, and where the bound
+LP's nodes hold at most six pods, once it stalls, a search pod by pod over every pod the node could
+hold (`optimizer.beam_patterns`) finds the combinations its rounding misses, alternating with more
+pricing until neither finds any or `beam_rounds` searches have run. The LP's patterns are
+then taken as many whole times as it uses them (there, a tenth of those nodes per re-solve), the
+pods left over are placed the fast way (`optimizer.rounding`), and the result is retyped and
+consolidated (`optimizer.consolidate`). The caller keeps it only if it is cheaper. The work is
+bounded by a count (demand rows x priced blocks x rounds), never by the clock.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from kubewise.optimizer.demand import ANY_ZONE
 from kubewise.optimizer.lower_bound import LowerBound
 from kubewise.optimizer.master import Pattern, PatternLp
 from kubewise.optimizer.nodeset import NodeSet
-from kubewise.optimizer.pair_patterns import FEW_PODS_PER_NODE, pair_patterns
+from kubewise.optimizer.pair_patterns import pair_patterns
 from kubewise.optimizer.pricing import PatternPricer, first_candidates, make_blocks
 from kubewise.optimizer.rounding import build_nodes
 
@@ -56,12 +57,16 @@ class PolishBudget:
     max_rounds: int = 40
     max_fixes: int = 400  # LP re-solves while rounding; what is left after them is placed the fast way
     fixes_between_pricing: int = 4
+    fix_share: float = 0.1  # of the nodes the LP uses wholly, the share fixed per re-solve where
+    # nodes hold few pods (`beam_pods_per_node`); elsewhere all of them, which costs less there
     round_up_from: float = 0.7  # when no pattern is used wholly, those used at least this much are fixed
     empty_tries: int = 200
-    beam_rounds: int = 25  # searches pod by pod where nodes hold few pods (each then a few pricing rounds)
-    beam_width: int = 300  # partial nodes kept per step and block
-    beam_rows: int = 200  # rows searched per block, those worth most per share of its node
+    beam_rounds: int = 15  # searches pod by pod where nodes hold few pods (each then a few pricing rounds)
+    beam_pods_per_node: float = 6.0  # ... where the bound LP's nodes hold at most this many
+    beam_width: int = 600  # partial nodes kept per step and block
+    beam_rows: int = 1000  # rows searched per block, those worth most per share of its node
     beam_new: int = 1000  # patterns added per search at most, the best by worth per price
+    beam_blocks: int = 12  # blocks searched per round at most, those the knapsack LP values most
     pricing_between_beams: int = 3
     effort: Effort = field(default_factory=lambda: Effort(stall_rounds=8, stall_gain=0.001))
 
@@ -80,13 +85,28 @@ def _plan_patterns(ns: NodeSet, zoned: bool) -> list[Pattern]:
     return out
 
 
+def _most_used(whole: IntArray, z: FloatArray, share: float) -> IntArray:
+    """Of the `whole` nodes per pattern, about `share` of them (at least one): the most used patterns'
+    first, each pattern's whole count or none of it."""
+    order = np.argsort(-z, kind="stable")
+    limit = max(1, int(np.ceil(share * float(whole.sum()))))
+    chosen = order[np.cumsum(whole[order]) <= limit]
+    if not len(chosen):
+        chosen = order[:1]
+    out = np.zeros_like(whole)
+    out[chosen] = whole[chosen]
+    return out
+
+
 def _fix_whole(
-    master: PatternLp, pricer: PatternPricer, budget: PolishBudget, stats: NodeSearchStats
+    master: PatternLp, pricer: PatternPricer, budget: PolishBudget, stats: NodeSearchStats, share: float
 ) -> tuple[list[Pattern], IntArray]:
-    """Whole nodes from the pattern LP: every pattern it uses wholly is fixed that many times (when
-    none is, those used at least `round_up_from`, and the most used one), the fixed pods leave the
-    demand and the LP is re-solved warm, with a pricing round now and then for the rows rounding
-    trimmed. Returns the nodes and the pods per row still waiting after `max_fixes` re-solves."""
+    """Whole nodes from the pattern LP: of the patterns it uses wholly (when none is, those used at
+    least `round_up_from`, and the most used one), the most used are fixed that many times, about
+    `share` of those nodes per step (where nodes hold a few pods, fixing them all at once leaves
+    the last pods to nodes that fit them badly), the fixed pods leave the demand and the LP is
+    re-solved warm, with a pricing round now and then for the rows rounding trimmed. Returns the
+    nodes and the pods per row still waiting after `max_fixes` re-solves."""
     waiting = pricer.waiting.copy()
     nodes: list[Pattern] = []
     for step in range(budget.max_fixes):
@@ -97,7 +117,7 @@ def _fix_whole(
         if not whole.any():
             whole = (z >= budget.round_up_from).astype(np.int64)
             whole[int(np.argmax(z))] = 1
-        for j in np.nonzero(whole)[0].tolist():
+        for j in np.nonzero(_most_used(whole, z, share))[0].tolist():
             p = master.patterns[j]
             for _ in range(int(whole[j])):
                 counts = np.minimum(p.counts, waiting[p.rows])
@@ -123,7 +143,16 @@ def _beam_rounds(
     blocks = range(len(pricer.prices))
     for _ in range(budget.beam_rounds):
         _, _, duals = master.solve()
-        found = beam_patterns(pricer, blocks, duals, demand, budget.beam_width, budget.beam_rows)
+        found = beam_patterns(
+            pricer,
+            blocks,
+            duals,
+            demand,
+            budget.beam_width,
+            budget.beam_rows,
+            budget.beam_new,
+            budget.beam_blocks,
+        )
         best = best_by_worth(found, duals, pricer.prices, budget.beam_new)
         stats.extra["beam_searches"] = stats.extra.get("beam_searches", 0.0) + 1
         if not master.add(best, [float(pricer.prices[p.block]) for p in best]):
@@ -173,14 +202,15 @@ def polish(
     master.add(pairs, [float(pricer.prices[p.block]) for p in pairs])
     rounds = min(budget.work // max(1, len(rows) * len(active)), budget.max_rounds)
     price_rounds(master, pricer, demand, rounds, stats, budget.effort, lb.value, widen=True)
-    if pods_per_node <= FEW_PODS_PER_NODE:
+    few_per_node = pods_per_node <= budget.beam_pods_per_node
+    if few_per_node:
         _beam_rounds(master, pricer, demand, budget, stats)
     value, _, _ = master.solve()
     stats.lp_value = value
     stats.patterns = len(master.patterns)
     if value >= before * (1 - 1e-9):
         return ns, stats  # the LP cannot beat the plan: rounding it would not either
-    nodes, waiting = _fix_whole(master, pricer, budget, stats)
+    nodes, waiting = _fix_whole(master, pricer, budget, stats, budget.fix_share if few_per_node else 1.0)
     out = _node_set(ns, nodes, blocks.cand, blocks.zone)
     fit_tightly(out, waiting)
     build_nodes(out, None, resolve, prices, waiting)
