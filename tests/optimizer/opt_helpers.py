@@ -9,10 +9,14 @@ import numpy as np
 from kubewise.catalog.types import RegionCatalog
 from kubewise.model import Pod, Snapshot
 from kubewise.optimizer.candidates import CandidateSet, build_candidates
+from kubewise.optimizer.column_generation import NodeSearchStats
+from kubewise.optimizer.consolidate import retype
 from kubewise.optimizer.demand import DemandRows, demand_rows
 from kubewise.optimizer.lower_bound import LowerBound, solve_lower_bound
 from kubewise.optimizer.node_rules import NodeRules, node_rules
 from kubewise.optimizer.nodeset import NodeSet
+from kubewise.optimizer.polish import PolishBudget, polish
+from kubewise.optimizer.rounding import build_nodes
 from kubewise.optimizer.types import Constraints, NodeTemplate
 from kubewise.optimizer.workload import split_workload
 from kubewise.optimizer.zones import assign_zones
@@ -71,3 +75,16 @@ def placed(ns: NodeSet) -> np.ndarray:
         for r, n in ns.contents[i].items():
             out[r] += n
     return out
+
+
+def polish_rounded(p: Problem, budget: PolishBudget) -> tuple[float, NodeSet, NodeSearchStats]:
+    """The rounded, retyped plan's cost, and what `polish` makes of it under `budget` -- checked to
+    place every pod on nodes whose free room adds up."""
+    ns = p.node_set()
+    build_nodes(ns, p.lb, p.resolve, p.prices)
+    retype(ns, p.prices)
+    before = ns.price(p.prices)
+    out, stats = polish(ns, p.lb, p.prices, p.resolve, budget)
+    assert (placed(out) == p.rows.count).all()
+    assert_consistent(out)
+    return before, out, stats

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 import numpy as np
-from opt_helpers import assert_consistent, placed, problem
+from opt_helpers import polish_rounded, problem
 
 from builders import catalog, itype, pod
 from kubewise.optimizer.consolidate import empty_weakest, retype
@@ -28,14 +28,8 @@ def _pods(seed: int = 0) -> list:
 
 def test_polish_never_returns_a_dearer_plan_and_places_every_pod() -> None:
     p = problem(_pods(), CAT)
-    ns = p.node_set()
-    build_nodes(ns, p.lb, p.resolve, p.prices)
-    retype(ns, p.prices)
-    before = ns.price(p.prices)
-    out, stats = polish(ns, p.lb, p.prices, p.resolve, PolishBudget())
+    before, out, stats = polish_rounded(p, PolishBudget())
     assert out.price(p.prices) <= before + 1e-9
-    assert (placed(out) == p.rows.count).all()
-    assert_consistent(out)
     assert stats.lp_value <= before + 1e-9  # its LP starts from the plan's own nodes
 
 
@@ -69,13 +63,7 @@ def test_fixing_a_share_at_a_time_still_places_every_pod() -> None:
     p = problem(_pods(3), CAT)  # five pods per bound-LP node: few enough for the share to apply
     fixes = []
     for share in (1.0, 0.1):
-        ns = p.node_set()
-        build_nodes(ns, p.lb, p.resolve, p.prices)
-        retype(ns, p.prices)
-        before = ns.price(p.prices)
-        out, stats = polish(ns, p.lb, p.prices, p.resolve, PolishBudget(fix_share=share))
-        assert (placed(out) == p.rows.count).all()
-        assert_consistent(out)
+        before, out, stats = polish_rounded(p, PolishBudget(fix_share=share))
         assert out.price(p.prices) <= before + 1e-9
         fixes.append(stats.fixes)
     assert fixes[1] > fixes[0]  # smaller steps: more re-solves (measured 9 -> 13)
