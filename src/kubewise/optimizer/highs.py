@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 from highspy import _core
 
-__all__ = ["INF", "LpModel", "LpSolution", "LpSolveError", "csc"]
+__all__ = ["INF", "LpModel", "LpSolution", "LpSolveError", "csc", "integer_knapsack_bound"]
 
 INF = float(_core.kHighsInf)
 FloatArray = npt.NDArray[np.float64]
@@ -133,6 +133,50 @@ class LpModel:
             np.asarray(sol.row_dual, dtype=np.float64),
             np.asarray(sol.col_dual, dtype=np.float64),
         )
+
+
+def integer_knapsack_bound(
+    value: FloatArray, weight: FloatArray, capacity: FloatArray, upper: FloatArray, max_nodes: int
+) -> float | None:
+    """An upper bound on max value . y over integer 0 <= y <= upper with weight^T y <= capacity
+    (items x resources), from HiGHS' branch and bound stopped after `max_nodes` nodes: the bound it
+    has proven so far (the optimum when it finished). A node count, not a clock, keeps it the same
+    on every run. None when HiGHS proves nothing."""
+    n, n_res = weight.shape
+    if not n:
+        return 0.0
+    h = _core._Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("threads", 1)
+    h.setOptionValue("mip_max_nodes", int(max_nodes))
+    h.changeObjectiveSense(_core.ObjSense.kMaximize)
+    empty = np.zeros(0, dtype=np.int32)
+    h.addRows(
+        n_res,
+        _f64(np.full(n_res, -INF)),
+        _f64(capacity),
+        0,
+        _i32(np.zeros(n_res, dtype=np.int64)),
+        empty,
+        _f64([]),
+    )
+    item, res = np.nonzero(weight > 0)
+    starts = np.searchsorted(item, np.arange(n))
+    h.addCols(
+        n,
+        _f64(value),
+        _f64(np.zeros(n)),
+        _f64(upper),
+        len(item),
+        _i32(starts),
+        _i32(res),
+        _f64(weight[item, res]),
+    )
+    kinds = np.full(n, int(_core.HighsVarType.kInteger), dtype=np.uint8)
+    h.changeColsIntegrality(n, _i32(np.arange(n)), kinds)
+    h.run()
+    bound = float(h.getInfo().mip_dual_bound)
+    return bound if np.isfinite(bound) else None
 
 
 def csc(columns: Sequence[tuple[IntArray, FloatArray]]) -> tuple[IntArray, IntArray, FloatArray]:

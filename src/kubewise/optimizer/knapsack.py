@@ -11,6 +11,8 @@ without an LP.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 import numpy as np
 import numpy.typing as npt
 
@@ -94,7 +96,15 @@ def _fractional(size: FloatArray, value: FloatArray, cap: FloatArray, ok: BoolAr
 class BlockKnapsack:
     """Every listed candidate's knapsack LP in one HiGHS model; re-solved warm for new values."""
 
-    def __init__(self, share: FloatArray, caps: FloatArray, fits: BoolArray, cands: IntArray) -> None:
+    def __init__(
+        self,
+        share: FloatArray,
+        caps: FloatArray,
+        fits: BoolArray,
+        cands: IntArray,
+        cuts: Mapping[int, Sequence[tuple[FloatArray, float]]] | None = None,
+    ) -> None:
+        """`cuts`: per candidate, rows sum_k a_k y_k <= b (a per class) that every node of it obeys."""
         self.cands = np.asarray(cands, dtype=np.int64)
         n_res = share.shape[2]
         ks, pos = np.nonzero(fits[:, self.cands])  # pairs (class, position in cands)
@@ -111,6 +121,12 @@ class BlockKnapsack:
             (self.pos[var] * n_res + res).astype(np.int64), s[var, res],
         )  # fmt: skip
         self.n_res = n_res
+        for p, c in enumerate(self.cands.tolist()):
+            for a, b in (cuts or {}).get(c, ()):
+                cols = np.nonzero((self.pos == p) & (a[self.k] > 0))[0]
+                self.lp.add_rows_csr(
+                    np.array([-INF]), np.array([b]), np.zeros(1, dtype=np.int64), cols, a[self.k[cols]]
+                )
 
     def set_caps(self, caps: FloatArray) -> None:
         """New per-pair caps (e.g. pods still waiting), same layout as the constructor's."""
@@ -130,5 +146,5 @@ class BlockKnapsack:
         sol = self.lp.solve()
         y = sol.col_value
         worth = np.bincount(self.pos, weights=np.maximum(value[self.k], 0.0) * y, minlength=len(self.cands))
-        prices = np.abs(sol.row_dual).reshape(len(self.cands), self.n_res)
+        prices = np.abs(sol.row_dual[: len(self.cands) * self.n_res]).reshape(len(self.cands), self.n_res)
         return worth.astype(np.float64), y, prices.astype(np.float64)

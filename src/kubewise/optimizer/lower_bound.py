@@ -16,6 +16,11 @@ Most pairs stay zero. The LP starts from each class's few cheapest candidates; a
 candidate whose node could hold pods worth more than its price at the current dual prices (its
 fractional knapsack, `optimizer.knapsack`) brings in the pairs that make it so. When no candidate can,
 the duals are feasible for the full LP, so the restricted optimum is the full optimum: the bound is exact.
+
+The LP lets a node be filled to the brim with fractions of pods. Where its nodes hold a few pods, whole
+pods fill them worse, and the planner's bound (`whole_pod_rounds`) adds rows that say so: for a node
+type, what one node of whole pods can be worth at the LP's pod prices (`_whole_pod_cuts`). The rows
+hold for every node of every plan, so the bound stays valid; the knapsacks that certify it keep them.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from kubewise.optimizer.candidates import CandidateSet, share_matrix
-from kubewise.optimizer.highs import INF, LpModel, LpSolution, csc
+from kubewise.optimizer.highs import INF, LpModel, LpSolution, csc, integer_knapsack_bound
 from kubewise.optimizer.knapsack import BlockKnapsack, surrogate_bounds
 
 __all__ = ["LowerBound", "solve_lower_bound"]
@@ -40,6 +45,13 @@ _CLOSE_ENOUGH = 1e-3  # stop adding pairs once the proven bound is within 0.1% o
 _EXACT_PER_ROUND = 16  # candidates whose knapsack is solved exactly per round, the most promising first
 _CARRIED = 4  # candidates whose resource prices are tried on every other candidate
 _NEAR = 0.3  # with a candidate that pays, also bring in pairs within 30% of paying at its prices
+WHOLE_POD_ROUNDS = 2  # rounds of whole-pod cuts the planner's bound adds (see `_whole_pod_cuts`)
+_CUT_PODS = 6.0  # ... on candidates whose LP nodes hold at most this many pods
+_CUTS_PER_ROUND = 8  # ... the ones the LP spends most on first
+_CUT_SPEND = 0.05  # ... and only those with at least this share of the LP's spend (below, not worth a MIP)
+_CUT_NODES = 200  # branch-and-bound nodes per cut
+_CUT_ITEMS = 400  # ... and only where at most this many classes fit (HiGHS' root work grows with them)
+_CUT_MIN_GAIN = 1e-4  # a cut must cut the LP's point by at least this share of its value
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -92,6 +104,7 @@ class _BoundLp:
         self.present = np.zeros(cs.per_node.shape, dtype=bool)
         self.cut = np.zeros(cs.per_node.shape, dtype=bool)
         self.col_of = np.full(cs.per_node.shape, -1, dtype=np.int64)
+        self.cuts: dict[int, list[tuple[int, FloatArray, float]]] = {}  # candidate -> (row, a, b)
 
     def add_pairs(self, ks: IntArray, cands: IntArray) -> None:
         """Columns y_kc for the given pairs (their per-node cuts come later, if the LP breaks them)."""
@@ -104,6 +117,13 @@ class _BoundLp:
         pair = np.concatenate([np.arange(len(ks)), pair_res])
         row = np.concatenate([self.eq_row[ks], self.res_base + cands[pair_res] * self.n_res + res])
         val = np.concatenate([np.ones(len(ks)), s[pair_res, res]])
+        for c, cuts in self.cuts.items():  # the new pairs' entries in the cut rows already there
+            on_c = np.nonzero(cands == c)[0]
+            for cut_row, a, _ in cuts:
+                hit = on_c[a[ks[on_c]] > 0]
+                pair = np.concatenate([pair, hit])
+                row = np.concatenate([row, np.full(len(hit), cut_row, dtype=np.int64)])
+                val = np.concatenate([val, a[ks[hit]]])
         order = np.argsort(pair, kind="stable")
         starts = np.searchsorted(pair[order], np.arange(len(ks))).astype(np.int64)
         n = len(ks)
@@ -127,6 +147,18 @@ class _BoundLp:
         self.lp.add_rows_csr(np.full(n, -INF), np.zeros(n), 2 * np.arange(n, dtype=np.int64), cols, vals)
         self.cut[ks, cands] = True
         return True
+
+    def add_cut(self, c: int, a: FloatArray, b: float) -> None:
+        """The row sum_k a_k y_kc <= b x_c (a >= 0 per class; pairs added later join it)."""
+        ks = np.nonzero(self.present[:, c] & (a > 0))[0]
+        cols = np.concatenate([self.col_of[ks, c], [c]]).astype(np.int64)
+        vals = np.concatenate([a[ks], [-b]])
+        self.cuts.setdefault(c, []).append((self.lp.num_rows, a, b))
+        self.lp.add_rows_csr(np.array([-INF]), np.zeros(1), np.zeros(1, dtype=np.int64), cols, vals)
+
+    def knapsack_cuts(self) -> dict[int, list[tuple[FloatArray, float]]]:
+        """The cuts per candidate in the form one node's knapsack takes them: sum_k a_k y_k <= b."""
+        return {c: [(a, b) for _, a, b in cuts] for c, cuts in self.cuts.items()}
 
     def pool_charges(self, sol: LpSolution) -> tuple[float, FloatArray]:
         """What the pool rows add to the bound, and what they charge each candidate's node for it."""
@@ -173,6 +205,44 @@ def _start_pairs(
             chosen[rows, ranked.ravel()] = True
     ks, cands = np.nonzero(chosen & fits)
     return ks.astype(np.int64), cands.astype(np.int64)
+
+
+def _whole_pod_cuts(
+    model: _BoundLp, sol: LpSolution, pi: FloatArray, cs: CandidateSet, counts: IntArray, prices: FloatArray
+) -> int:
+    """Cuts from whole pods, on the candidates whose LP nodes hold a few pods; returns how many.
+
+    The LP fills each node to the brim with fractions of pods; a node of whole pods is worth less at
+    the same pod prices. For candidate c, b = an upper bound on what one node of whole pods is worth
+    at the prices a = max(pi, 0) (HiGHS' branch and bound on that knapsack, stopped after a few
+    nodes: its proven bound is enough). Every node of every plan obeys sum_k a_k pods_k <= b, so all
+    nodes of c together obey sum_k a_k y_kc <= b x_c: a valid row, added where the LP breaks it."""
+    n_cand = len(cs.candidates)
+    x = sol.col_value[:n_cand]
+    ks, cands = np.nonzero(model.present)
+    y = sol.col_value[model.col_of[ks, cands]]
+    value = np.maximum(pi, 0.0)
+    pods = np.bincount(cands, weights=y, minlength=n_cand)
+    worth = np.bincount(cands, weights=value[ks] * y, minlength=n_cand)
+    spend = x * prices
+    few = np.nonzero((spend >= _CUT_SPEND * spend.sum()) & (pods <= _CUT_PODS * x))[0]
+    added = 0
+    for c in few[np.argsort(-spend[few], kind="stable")][:_CUTS_PER_ROUND].tolist():
+        items = np.nonzero(cs.fits[:, c] & (value > 0) & (counts > 0))[0]
+        if len(items) > _CUT_ITEMS:
+            continue
+        upper = np.minimum(cs.per_node[items, c], counts[items]).astype(float)
+        weight = cs.demand[items].astype(float)
+        b = integer_knapsack_bound(value[items], weight, cs.room[c].astype(float), upper, _CUT_NODES)
+        if b is None:
+            continue
+        b = b * (1.0 + 1e-7) + 1e-12  # HiGHS' tolerances: keep the row on the safe side
+        if worth[c] > b * x[c] * (1.0 + _CUT_MIN_GAIN):
+            a = np.zeros(len(pi))
+            a[items] = value[items]
+            model.add_cut(c, a, b)
+            added += 1
+    return added
 
 
 def _exact_pairs(
@@ -237,11 +307,13 @@ def _merged(cs: CandidateSet, counts: IntArray) -> tuple[CandidateSet, IntArray,
     return merged, merged_counts.astype(np.int64), group
 
 
-def solve_lower_bound(cs: CandidateSet, counts: Sequence[int]) -> LowerBound:
-    """The bound for `counts[k]` pods of each class k that fits at least one candidate."""
+def solve_lower_bound(cs: CandidateSet, counts: Sequence[int], whole_pod_rounds: int = 0) -> LowerBound:
+    """The bound for `counts[k]` pods of each class k that fits at least one candidate, with up to
+    `whole_pod_rounds` rounds of whole-pod cuts (`_whole_pod_cuts`) once the plain LP is solved."""
     counts_arr = np.asarray(counts, dtype=np.int64)
     merged, merged_counts, group = _merged(cs, counts_arr)
-    lb = _solve(merged, merged_counts, np.array([c.price for c in cs.candidates], dtype=float))
+    prices = np.array([c.price for c in cs.candidates], dtype=float)
+    lb = _solve(merged, merged_counts, prices, whole_pod_rounds)
     ks, cands, y = lb.assignment
     # the merged class's pods go back to its members in proportion to their counts
     members = np.argsort(group, kind="stable")
@@ -269,7 +341,7 @@ def solve_lower_bound(cs: CandidateSet, counts: Sequence[int]) -> LowerBound:
     return lb
 
 
-def _solve(cs: CandidateSet, counts: IntArray, prices: FloatArray) -> LowerBound:
+def _solve(cs: CandidateSet, counts: IntArray, prices: FloatArray, whole_pod_rounds: int) -> LowerBound:
     n_cls, n_cand = cs.per_node.shape
     counts_arr = np.asarray(counts, dtype=np.int64)
     fits = cs.fits & (counts_arr > 0)[:, None] if n_cand else np.zeros((n_cls, 0), dtype=bool)
@@ -285,6 +357,7 @@ def _solve(cs: CandidateSet, counts: IntArray, prices: FloatArray) -> LowerBound
     known = np.ones((n_cand, n_res))
     best = 0.0
     rounds = 0
+    plain: LowerBound | None = None
     while True:
         rounds += 1
         sol = model.lp.solve()
@@ -308,7 +381,7 @@ def _solve(cs: CandidateSet, counts: IntArray, prices: FloatArray) -> LowerBound
             ask = every[bad][
                 np.argsort(-((upper[bad] + charge[bad]) / prices[bad]), kind="stable")[:_EXACT_PER_ROUND]
             ]
-            knap = BlockKnapsack(share, caps, fits & (pi > 0)[:, None], ask)
+            knap = BlockKnapsack(share, caps, fits & (pi > 0)[:, None], ask, model.knapsack_cuts())
             worth, ks, cands, res_price = _exact_pairs(share, pi, knap, budget, tol)
             known[ask] = np.maximum(res_price, 1e-12)
             upper[ask] = np.minimum(upper[ask], worth)
@@ -320,20 +393,41 @@ def _solve(cs: CandidateSet, counts: IntArray, prices: FloatArray) -> LowerBound
         scale = max(1.0, float(np.max((upper + charge) / prices)))
         best = max(best, (float(counts_arr @ pi) + from_pools) / scale)
         broken = model.add_broken_cuts(sol, caps)
-        if not broken and ((not new.any() and not unasked) or best >= sol.objective * (1.0 - _CLOSE_ENOUGH)):
-            break  # nothing left to add, or what is left could lift the bound by a negligible amount
+        # done when nothing is left to add, or what is left could lift the bound by a negligible amount;
+        # then whole-pod cuts, if any round is left and one cuts, lift the LP itself
+        done = not broken and (
+            (not new.any() and not unasked) or best >= sol.objective * (1.0 - _CLOSE_ENOUGH)
+        )
+        if done and plain is None:
+            plain = _plain_result(model, sol, pi, upper, rounds)
+        cut = done and whole_pod_rounds > 0 and _whole_pod_cuts(model, sol, pi, cs, counts_arr, prices) > 0
+        if done and not cut:
+            break
+        whole_pod_rounds -= int(cut)
         # new columns keep the basis primal feasible, new rows dual feasible: resume with the matching
         # simplex (the first solve, from nothing, is fastest with the dual one)
-        model.lp.prefer_primal(bool(new.any()))
+        model.lp.prefer_primal(bool(new.any()) and not cut)
         model.add_pairs(*(a.astype(np.int64) for a in np.nonzero(new)))
+    assert plain is not None  # the loop only ends once done
+    plain.value = max(0.0, best * _SAFETY)
+    plain.rounds = rounds
+    return plain
+
+
+def _plain_result(
+    model: _BoundLp, sol: LpSolution, pi: FloatArray, upper: FloatArray, rounds: int
+) -> LowerBound:
+    """The LP's solution before any whole-pod cut: what the planner rounds and prices pods by. (The cut
+    LP moves pods to node types where whole pods fit no better, and rounding that does worse: on
+    `skewed` 1.022 -> 1.039.) Its value is set by the caller, cuts included."""
     ks, cands = np.nonzero(model.present)
     y = sol.col_value[model.col_of[ks, cands]]
     used = y > 1e-9
     return LowerBound(
-        value=max(0.0, best * _SAFETY),
-        nodes=sol.col_value[:n_cand],
-        value_bound=upper,
-        pod_value=pi,
+        value=0.0,
+        nodes=sol.col_value[: len(model.cs.candidates)].copy(),
+        value_bound=upper.copy(),
+        pod_value=pi.copy(),
         pairs=int(model.present.sum()),
         rounds=rounds,
         assignment=(ks[used].astype(np.int64), cands[used].astype(np.int64), y[used]),

@@ -25,7 +25,7 @@ from kubewise.model import Pod, Snapshot
 from kubewise.optimizer.candidates import CandidateSet, build_candidates
 from kubewise.optimizer.consolidate import empty_weakest, retype
 from kubewise.optimizer.demand import demand_rows
-from kubewise.optimizer.lower_bound import solve_lower_bound
+from kubewise.optimizer.lower_bound import WHOLE_POD_ROUNDS, solve_lower_bound
 from kubewise.optimizer.node_labels import default_zones
 from kubewise.optimizer.node_rules import node_rules
 from kubewise.optimizer.nodeset import NodeSet
@@ -115,7 +115,7 @@ def plan_snapshot(
     reported = {id(u.pod) for u in unschedulable}  # classes no candidate runs are already explained
     unschedulable += [UnschedulablePod(p, r) for p, r in zone_plan.impossible if id(p) not in reported]
     clock.append(time.perf_counter())
-    lb = solve_lower_bound(cs, _counts(workload, placeable, zone_plan, set()))
+    lb = solve_lower_bound(cs, _counts(workload, placeable, zone_plan, set()), WHOLE_POD_ROUNDS)
     clock.append(time.perf_counter())
     rows = demand_rows(workload.classes, placeable, zone_plan, cs)
     prices = np.array([c.price for c in cs.candidates], dtype=float)
@@ -134,7 +134,8 @@ def plan_snapshot(
     bound = lb.value
     if done.unschedulable:  # the bound must cover exactly the placed pods
         left_out = {id(u.pod) for u in done.unschedulable}
-        bound = solve_lower_bound(cs, _counts(workload, placeable, zone_plan, left_out)).value
+        counts = _counts(workload, placeable, zone_plan, left_out)
+        bound = solve_lower_bound(cs, counts, WHOLE_POD_ROUNDS).value
     unschedulable += done.unschedulable
     clock.append(time.perf_counter())
     nodes = sorted(done.nodes, key=lambda n: n.name)
