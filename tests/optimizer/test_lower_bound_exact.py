@@ -23,6 +23,10 @@ TYPES = (
     itype("s.d", 8, 16, 0.36),
 )
 ZONES = ("z1",)
+# up to six pods: cpu millicores, memory GiB
+SHAPES = st.lists(
+    st.tuples(st.integers(100, 3800), st.sampled_from([0.25, 0.5, 1, 2, 3, 6, 12])), min_size=1, max_size=6
+)
 
 
 def _partitions(items: tuple[int, ...]):
@@ -53,13 +57,7 @@ def _optimum(pods) -> float:
 
 
 @settings(max_examples=40, deadline=None)
-@given(
-    st.lists(
-        st.tuples(st.integers(100, 3800), st.sampled_from([0.25, 0.5, 1, 2, 3, 6, 12])),
-        min_size=1,
-        max_size=6,
-    )
-)
+@given(SHAPES)
 def test_bound_below_optimum_and_plan_near_it(shapes) -> None:
     pods = tuple(pod(f"p{i}", cpu, mem) for i, (cpu, mem) in enumerate(shapes))
     plan = plan_snapshot(Snapshot(pods=pods), catalog(*TYPES), Constraints(zones=ZONES))
@@ -75,13 +73,7 @@ def test_bound_below_optimum_and_plan_near_it(shapes) -> None:
 
 
 @settings(max_examples=40, deadline=None)
-@given(
-    st.lists(
-        st.tuples(st.integers(100, 3800), st.sampled_from([0.25, 0.5, 1, 2, 3, 6, 12])),
-        min_size=1,
-        max_size=6,
-    )
-)
+@given(SHAPES)
 def test_whole_pod_cuts_lift_the_bound_but_never_past_the_optimum(shapes) -> None:
     pods = tuple(pod(f"p{i}", cpu, mem) for i, (cpu, mem) in enumerate(shapes))
     optimum = _optimum(pods)
