@@ -67,18 +67,34 @@ def test_wants_progress_from_the_input_size() -> None:
 def test_stage_progress_draws_a_bar_with_each_stage_on_a_terminal() -> None:
     buffer = io.StringIO()
     console = Console(file=buffer, force_terminal=True, width=100)
-    with stage_progress(console, enabled=True, steps=2) as on_stage:
-        on_stage("planning on-demand")
-        on_stage("planning spot")
+    with stage_progress(console, enabled=True, steps=2) as bar:
+        bar.stage("planning on-demand")
+        bar.work(0.5, "pricing node patterns (round 3 of 40)")
+        bar.stage("planning spot")
     drawn = buffer.getvalue()
     assert "planning on-demand" in drawn and "planning spot" in drawn
+    assert "planning on-demand: pricing node patterns (round 3 of 40)" in drawn  # what the plan is doing
     assert "━" in drawn  # the bar
+
+
+def test_stage_bar_counts_stages_and_the_work_inside_the_current_one() -> None:
+    buffer = io.StringIO()
+    with stage_progress(Console(file=buffer, force_terminal=True, width=120), enabled=True, steps=2) as bar:
+        bar.stage("planning on-demand")
+        bar.work(0.3, "building nodes")
+        bar.stage("planning spot")
+        bar.work(0.5, "fixing whole nodes (10 of 20 pods)")
+    drawn = buffer.getvalue()
+    assert "15%" in drawn  # 0.3 of the first of two plans
+    assert "planning spot: fixing whole nodes (10 of 20 pods)" in drawn and "75%" in drawn
+    assert "100%" in drawn  # both done
 
 
 def test_stage_progress_disabled_draws_nothing() -> None:
     buffer = io.StringIO()
-    with stage_progress(Console(file=buffer, force_terminal=True), enabled=False, steps=2) as on_stage:
-        on_stage("planning on-demand")
+    with stage_progress(Console(file=buffer, force_terminal=True), enabled=False, steps=2) as bar:
+        bar.stage("planning on-demand")
+        bar.work(0.5, "building nodes")
     assert buffer.getvalue() == ""
 
 

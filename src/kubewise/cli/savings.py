@@ -62,8 +62,10 @@ def _plan(
     except CatalogError as exc:
         raise CliError(str(exc), EXIT_USAGE) from None
     constraints = build_constraints(catalog, filters)
-    with stage_progress(err, enabled=wants_progress(snapshot), steps=2 if spot else 1) as on_stage:
-        return savings_report(snapshot, catalog, constraints, spot=spot, on_stage=on_stage)
+    with stage_progress(err, enabled=wants_progress(snapshot), steps=2 if spot else 1) as bar:
+        return savings_report(
+            snapshot, catalog, constraints, spot=spot, on_stage=bar.stage, progress=bar.work
+        )
 
 
 Source = Annotated[

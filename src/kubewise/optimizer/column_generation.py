@@ -11,6 +11,7 @@ All work is bounded by counts (rounds, patterns), never by the clock, so plans a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -87,12 +88,16 @@ def price_rounds(
     effort: Effort,
     floor: float = 0.0,
     widen: bool = False,
+    on_round: Callable[[int], None] | None = None,
 ) -> None:
     """Pricing rounds until none finds a pattern, the LP stops improving, or it is near `floor`;
-    with `widen`, idle blocks that would pay are started before giving up."""
+    with `widen`, idle blocks that would pay are started before giving up. `on_round(i)` hears of
+    each round as it starts (for progress only)."""
     tol = 1e-9 * max(1.0, float(pricer.prices.max(initial=1.0)))
     history: list[float] = []
-    for _ in range(rounds):
+    for i in range(rounds):
+        if on_round is not None:
+            on_round(i)
         value, z, duals = master.solve()
         history.append(value)
         if value <= floor * (1.0 + effort.stall_gain / 2):

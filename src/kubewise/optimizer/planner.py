@@ -9,6 +9,7 @@ snapshot, catalog and constraints in, a `Plan` out, the same plan for the same i
 4. each node moved to the cheapest type that holds its pods (`improve`);
 5. pods named onto nodes and the placement verified pod by pod by `scheduling.verify_placement`
    (`realize`); a pod that would break a rule is moved or reported unschedulable, never placed.
+A `progress` listener hears each stage and how much of the work is done (`optimizer.progress`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from kubewise.optimizer.node_labels import default_zones
 from kubewise.optimizer.node_rules import node_rules
 from kubewise.optimizer.nodeset import NodeSet
 from kubewise.optimizer.polish import PolishBudget, polish
+from kubewise.optimizer.progress import Progress, ignore_progress, part
 from kubewise.optimizer.realize import NodeSpec, realize
 from kubewise.optimizer.rounding import build_nodes
 from kubewise.optimizer.templates import derive_templates, zones_of
@@ -101,9 +103,11 @@ def plan_snapshot(
     catalog: RegionCatalog,
     constraints: Constraints,
     name: str = "on-demand",
+    progress: Progress = ignore_progress,
 ) -> Plan:
     """Plan new nodes for every movable pod of `snapshot` (DaemonSet pods ride along on each node)."""
     clock = [time.perf_counter()]  # stage timings for the stats only; nothing depends on them
+    progress(0.0, "grouping pods and node types")
     workload = split_workload(snapshot)
     constraints = _arch_default(snapshot, constraints)
     zones = constraints.zones or zones_of(snapshot.nodes) or default_zones(catalog.provider, catalog.region)
@@ -115,8 +119,10 @@ def plan_snapshot(
     reported = {id(u.pod) for u in unschedulable}  # classes no candidate runs are already explained
     unschedulable += [UnschedulablePod(p, r) for p, r in zone_plan.impossible if id(p) not in reported]
     clock.append(time.perf_counter())
+    progress(0.02, "solving the lower bound")
     lb = solve_lower_bound(cs, _counts(workload, placeable, zone_plan, set()), WHOLE_POD_ROUNDS)
     clock.append(time.perf_counter())
+    progress(0.06, "building nodes")
     rows = demand_rows(workload.classes, placeable, zone_plan, cs)
     prices = np.array([c.price for c in cs.candidates], dtype=float)
     ns = NodeSet(cs, rows, node_rules(workload.classes, snapshot.namespace_labels))
@@ -126,13 +132,15 @@ def plan_snapshot(
     retype(ns, prices)
     removed = empty_weakest(ns, prices, lb.pod_value, _EMPTY_TRIES)
     cost_consolidated = ns.price(prices)
-    ns, polished = polish(ns, lb, prices, resolve, PolishBudget())
+    ns, polished = polish(ns, lb, prices, resolve, PolishBudget(), part(progress, 0.12, 0.97))
     specs = _specs(ns)
     clock.append(time.perf_counter())
+    progress(0.97, "verifying every pod's placement")
     class_of = {id(p): cls.index for cls in workload.classes for p in cls.pods}
     done = realize(cs, rows, specs, class_of, snapshot.namespace_labels)
     bound = lb.value
     if done.unschedulable:  # the bound must cover exactly the placed pods
+        progress(0.99, "solving the lower bound for the placed pods")
         left_out = {id(u.pod) for u in done.unschedulable}
         counts = _counts(workload, placeable, zone_plan, left_out)
         bound = solve_lower_bound(cs, counts, WHOLE_POD_ROUNDS).value
@@ -157,4 +165,5 @@ def plan_snapshot(
     }
     ds = {n.name: list(cs.candidates[done.candidate_of[n.name]].daemonsets) for n in nodes}
     unschedulable.sort(key=lambda u: u.pod.key)
+    progress(1.0, "done")
     return Plan(name, nodes, unschedulable, bound, ds, stats)

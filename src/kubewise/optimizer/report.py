@@ -16,6 +16,7 @@ from kubewise.catalog.pricing import NodePrice, price_node
 from kubewise.catalog.types import RegionCatalog
 from kubewise.model import CAPACITY_ON_DEMAND, CAPACITY_SPOT, Snapshot
 from kubewise.optimizer.planner import plan_snapshot
+from kubewise.optimizer.progress import Progress, ignore_progress
 from kubewise.optimizer.types import Constraints, Plan
 
 __all__ = ["HOURS_PER_MONTH", "SCHEMA_VERSION", "SavingsReport", "savings_report"]
@@ -133,8 +134,10 @@ def savings_report(
     *,
     spot: bool = True,
     on_stage: Callable[[str], None] | None = None,
+    progress: Progress = ignore_progress,
 ) -> SavingsReport:
-    """Price the current nodes, then plan on-demand only and (with `spot`) spot with on-demand fallback."""
+    """Price the current nodes, then plan on-demand only and (with `spot`) spot with on-demand fallback.
+    `on_stage(name)` hears each plan start; `progress` how far the current one has got."""
     current = [price_node(node, catalog) for node in sorted(snapshot.nodes, key=lambda n: n.name)]
     plans = []
     variants: list[tuple[str, tuple[str, ...]]] = [("on-demand", (CAPACITY_ON_DEMAND,))]
@@ -145,7 +148,11 @@ def savings_report(
             on_stage(f"planning {name}")
         plans.append(
             plan_snapshot(
-                snapshot, catalog, dataclasses.replace(constraints, capacity_types=capacity_types), name=name
+                snapshot,
+                catalog,
+                dataclasses.replace(constraints, capacity_types=capacity_types),
+                name=name,
+                progress=progress,
             )
         )
     return SavingsReport(catalog.provider, catalog.region, current, plans, _pod_counts(snapshot))
