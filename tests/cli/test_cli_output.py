@@ -73,7 +73,7 @@ def test_stage_progress_draws_a_bar_with_each_stage_on_a_terminal() -> None:
         bar.stage("planning spot")
     drawn = buffer.getvalue()
     assert "planning on-demand" in drawn and "planning spot" in drawn
-    assert "planning on-demand: pricing node patterns (round 3 of 40)" in drawn  # what the plan is doing
+    assert "pricing node patterns (round 3 of 40)" in drawn  # what the plan is doing
     assert "━" in drawn  # the bar
 
 
@@ -86,7 +86,7 @@ def test_stage_bar_counts_stages_and_the_work_inside_the_current_one() -> None:
         bar.work(0.5, "fixing whole nodes (10 of 20 pods)")
     drawn = buffer.getvalue()
     assert "15%" in drawn  # 0.3 of the first of two plans
-    assert "planning spot: fixing whole nodes (10 of 20 pods)" in drawn and "75%" in drawn
+    assert "planning spot" in drawn and "fixing whole nodes (10 of 20 pods)" in drawn and "75%" in drawn
     assert "100%" in drawn  # both done
 
 

@@ -46,9 +46,9 @@ class StageBar:
     def _draw(self, done: float, what: str) -> None:
         if self._progress is None or self._task is None:
             return
-        text = f"{self._name}: {what}" if what else self._name
+        completed = max(self._started, 0) + done
         self._progress.update(
-            self._task, completed=max(self._started, 0) + done, description=text, refresh=True
+            self._task, completed=completed, description=self._name, what=what, refresh=True
         )
 
 
@@ -64,8 +64,9 @@ def stage_progress(console: Console, *, enabled: bool, steps: int) -> Iterator[S
         BarColumn(),
         TaskProgressColumn(),
         TimeElapsedColumn(),
+        TextColumn("{task.fields[what]}"),  # last, so that its changing length does not move the bar
     )
     with Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task("planning", total=steps)
+        task = progress.add_task("planning", total=steps, what="")
         yield StageBar(progress, task)
         progress.update(task, completed=steps)
